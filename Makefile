@@ -1,0 +1,67 @@
+# Deep-learning course platform. `make` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ASSIGNMENT ?=
+WORKERS ?= 0
+FORCE ?=
+DLGRADE = $(PY) -m dlgrade
+A_ARG = $(if $(ASSIGNMENT),--assignment=$(ASSIGNMENT))
+W_ARG = --Autograder.workers=$(WORKERS)
+F_ARG = $(if $(FORCE),--force)
+PYTEST_ARGS ?=
+
+.PHONY: help setup release autograde feedback export report check demo test test-fast lint format bench clean
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed ## Create the virtual environment (Debian python3) and install everything
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(PY) || /usr/bin/python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+	bash scripts/ensure-system-deps.sh
+	touch $@
+
+release: setup ## Generate release/ from source/ (ASSIGNMENT=..., default all) and verify it
+	$(DLGRADE) release $(A_ARG)
+
+autograde: setup ## Grade submitted/ (ASSIGNMENT=..., WORKERS=N, FORCE=1 to re-grade)
+	$(DLGRADE) autograde $(A_ARG) $(W_ARG) $(F_ARG)
+
+feedback: setup ## Write feedback/<student>/<assignment>/*.html
+	$(DLGRADE) feedback $(A_ARG)
+
+export: setup ## Export grades as CSV (nbgrader, LMS gradebook, per-test)
+	$(DLGRADE) export $(A_ARG)
+
+check: setup ## Check notebook points against grader points
+	$(DLGRADE) check $(A_ARG)
+
+demo: setup ## Fresh-machine demo: release, simulated class, autograde, feedback, summary
+	$(DLGRADE) demo $(W_ARG)
+
+test: setup ## Run the test suite (fast, slow and integrity tests)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-fast: setup ## Run the tests not marked slow
+	$(PY) -m pytest -q -m "not slow and not docker and not e2e" $(PYTEST_ARGS)
+
+lint: setup ## ruff lint and format check
+	$(PY) -m ruff check dlgrade tests graders
+	$(PY) -m ruff format --check dlgrade tests graders
+
+format: setup ## ruff format
+	$(PY) -m ruff format dlgrade tests graders
+	$(PY) -m ruff check --fix dlgrade tests graders
+
+bench: setup ## Benchmarks: overhead per submission, 1→2 worker scaling, nbgrader comparison
+	$(DLGRADE) bench
+
+-include mk/*.mk

@@ -1,0 +1,3 @@
+from dlgrade.apps.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Command-line apps: one traitlets Application per phase, all under `dlgrade`."""

@@ -1,0 +1,44 @@
+"""Base class of the dlgrade apps: nbgrader's app, so nbgrader_config.py and the
+CourseDirectory are loaded exactly as nbgrader loads them."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from nbgrader.apps.baseapp import NbGrader, nbgrader_aliases, nbgrader_flags
+from traitlets import default
+
+from dlgrade.paths import CoursePaths
+
+base_aliases = dict(nbgrader_aliases)
+base_flags = dict(nbgrader_flags)
+
+
+class DlGradeApp(NbGrader):
+    """Shared plumbing: config, logging, the course paths."""
+
+    aliases = base_aliases
+    flags = base_flags
+
+    @default("classes")
+    def _classes_default(self):
+        return [*super()._classes_default(), CoursePaths]
+
+    @cached_property
+    def paths(self) -> CoursePaths:
+        return CoursePaths(self.coursedir, parent=self)
+
+    def require_assignment(self) -> str:
+        if self.extra_args:
+            self.coursedir.assignment_id = self.extra_args[0]
+        if not self.coursedir.assignment_id:
+            self.fail("Name the assignment: --assignment=NAME")
+        return self.coursedir.assignment_id
+
+    def assignment_list(self) -> list[str]:
+        """The assignment named on the command line, or every assignment in source/."""
+        if self.extra_args:
+            self.coursedir.assignment_id = self.extra_args[0]
+        if self.coursedir.assignment_id:
+            return [self.coursedir.assignment_id]
+        return self.paths.assignments()

@@ -1,0 +1,38 @@
+"""`dlgrade`: the one command-line entry point; the Makefile targets wrap it."""
+
+from __future__ import annotations
+
+import sys
+
+from dlgrade.apps.base import DlGradeApp
+
+SUBCOMMANDS = {
+    "release": ("dlgrade.apps.release.ReleaseApp", "Generate student versions and verify nothing hidden leaked."),
+    "autograde": ("dlgrade.apps.autograde.AutogradeApp", "Grade every submission of an assignment in sandboxes."),
+    "feedback": ("dlgrade.apps.feedback.FeedbackApp", "Write per-student feedback HTML from results.json."),
+    "export": ("dlgrade.apps.export.ExportApp", "Export grades (nbgrader CSV, LMS gradebook, per-test CSV)."),
+    "report": ("dlgrade.apps.report.ReportApp", "Class report and course overview (HTML)."),
+    "demo": ("dlgrade.apps.demo.DemoApp", "Release, simulate a class, autograde, feedback, summary."),
+    "bench": ("dlgrade.apps.bench.BenchApp", "Measure per-submission overhead and worker scaling."),
+    "check": ("dlgrade.apps.check.CheckApp", "Check that notebook points match the graders' points."),
+}
+
+
+class DlGrade(DlGradeApp):
+    name = "dlgrade"
+    description = "Sandboxed autograding for nbgrader courses."
+    subcommands = {name: (cls, help) for name, (cls, help) in SUBCOMMANDS.items()}
+
+    def start(self) -> None:
+        if self.subapp is None:
+            self.print_subcommands()
+            self.exit(1)
+        self.subapp.start()
+
+
+def main(argv: list[str] | None = None) -> None:
+    DlGrade.launch_instance(argv=argv if argv is not None else sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

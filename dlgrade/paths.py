@@ -1,0 +1,92 @@
+"""The one owner of course paths: nbgrader's CourseDirectory plus the graders folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from nbgrader.coursedir import CourseDirectory
+from traitlets import Unicode
+from traitlets.config import LoggingConfigurable
+
+
+class CoursePaths(LoggingConfigurable):
+    """Every path the platform touches, derived from nbgrader's CourseDirectory."""
+
+    graders_directory = Unicode(
+        "graders",
+        help="Folder (under the course root) holding one hidden-grader folder per assignment.",
+    ).tag(config=True)
+
+    reports_directory = Unicode(
+        "reports", help="Folder (under the course root) for class reports and exports."
+    ).tag(config=True)
+
+    def __init__(self, coursedir: CourseDirectory, **kwargs):
+        super().__init__(**kwargs)
+        self.coursedir = coursedir
+
+    @property
+    def root(self) -> Path:
+        return Path(self.coursedir.root)
+
+    def step(self, step: str, student: str, assignment: str) -> Path:
+        """`<root>/<step>/<student>/<assignment>` as nbgrader lays it out."""
+        return Path(self.coursedir.format_path(step, student, assignment))
+
+    def source(self, assignment: str) -> Path:
+        return self.step(self.coursedir.source_directory, ".", assignment)
+
+    def release(self, assignment: str) -> Path:
+        return self.step(self.coursedir.release_directory, ".", assignment)
+
+    def submitted(self, student: str, assignment: str) -> Path:
+        return self.step(self.coursedir.submitted_directory, student, assignment)
+
+    def autograded(self, student: str, assignment: str) -> Path:
+        return self.step(self.coursedir.autograded_directory, student, assignment)
+
+    def feedback(self, student: str, assignment: str) -> Path:
+        return self.step(self.coursedir.feedback_directory, student, assignment)
+
+    def graders(self, assignment: str) -> Path:
+        return self.root / self.graders_directory / assignment
+
+    def reports(self, *parts: str) -> Path:
+        return self.root.joinpath(self.reports_directory, *parts)
+
+    def results(self, student: str, assignment: str) -> Path:
+        return self.autograded(student, assignment) / "results.json"
+
+    def notebook(self, assignment: str) -> str:
+        """Name (without extension) of the assignment's notebook: `<assignment>.ipynb`."""
+        return assignment
+
+    def students(self, assignment: str) -> list[str]:
+        """Students with a submission folder for `assignment`, sorted."""
+        base = self.root / self.coursedir.submitted_directory
+        if not base.is_dir():
+            return []
+        return sorted(
+            p.name for p in base.iterdir() if (p / assignment).is_dir() and not p.name.startswith(".")
+        )
+
+    def assignments(self) -> list[str]:
+        """Assignments that have a source folder, sorted."""
+        base = self.root / self.coursedir.source_directory
+        if not base.is_dir():
+            return []
+        return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def atomic_write(path: os.PathLike | str, data: str | bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    mode = "wb" if isinstance(data, bytes) else "w"
+    with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

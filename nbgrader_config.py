@@ -1,0 +1,24 @@
+"""Course configuration: nbgrader's settings and the platform's, all traitlets traits."""
+
+import os
+
+c = get_config()  # noqa: F821
+
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.course_id = "dl-advanced"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db")
+# Files in source/<assignment>/ that students get besides the notebook.
+c.CourseDirectory.include = ["*.ipynb", "*.txt", "*.csv", "*.npy", "*.png", "*.md"]
+
+# Release: student versions without solutions or hidden tests.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"
+c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
+
+# Autograding: hidden pytest graders in sandboxes.
+c.Autograder.sandbox_backend = "local"  # or "docker"
+c.Autograder.workers = 0  # 0 = one per core
+c.Autograder.test_time_limit = 60  # seconds per hidden test
+c.Autograder.notebook_time_limit = 120  # seconds to execute a submission's cells
+c.SandboxBackend.memory_limit_mb = 3072
+c.SandboxBackend.max_processes = 64

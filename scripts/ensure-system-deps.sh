@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# System packages the platform needs at run time. Idempotent; needs root to install.
+set -euo pipefail
+need=()
+command -v bwrap >/dev/null || need+=(bubblewrap)
+if ((${#need[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "missing system packages: ${need[*]} (install them as root)" >&2
+  fi
+fi
