@@ -68,7 +68,9 @@ class CoursePaths(LoggingConfigurable):
         if not base.is_dir():
             return []
         return sorted(
-            p.name for p in base.iterdir() if (p / assignment).is_dir() and not p.name.startswith(".")
+            p.name
+            for p in base.iterdir()
+            if (p / assignment).is_dir() and not p.name.startswith(".")
         )
 
     def assignments(self) -> list[str]:

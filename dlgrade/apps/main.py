@@ -7,14 +7,32 @@ import sys
 from dlgrade.apps.base import DlGradeApp
 
 SUBCOMMANDS = {
-    "release": ("dlgrade.apps.release.ReleaseApp", "Generate student versions and verify nothing hidden leaked."),
-    "autograde": ("dlgrade.apps.autograde.AutogradeApp", "Grade every submission of an assignment in sandboxes."),
-    "feedback": ("dlgrade.apps.feedback.FeedbackApp", "Write per-student feedback HTML from results.json."),
-    "export": ("dlgrade.apps.export.ExportApp", "Export grades (nbgrader CSV, LMS gradebook, per-test CSV)."),
+    "release": (
+        "dlgrade.apps.release.ReleaseApp",
+        "Generate student versions and verify nothing hidden leaked.",
+    ),
+    "autograde": (
+        "dlgrade.apps.autograde.AutogradeApp",
+        "Grade every submission of an assignment in sandboxes.",
+    ),
+    "feedback": (
+        "dlgrade.apps.feedback.FeedbackApp",
+        "Write per-student feedback HTML from results.json.",
+    ),
+    "export": (
+        "dlgrade.apps.export.ExportApp",
+        "Export grades (nbgrader CSV, LMS gradebook, per-test CSV).",
+    ),
     "report": ("dlgrade.apps.report.ReportApp", "Class report and course overview (HTML)."),
-    "demo": ("dlgrade.apps.demo.DemoApp", "Release, simulate a class, autograde, feedback, summary."),
+    "demo": (
+        "dlgrade.apps.demo.DemoApp",
+        "Release, simulate a class, autograde, feedback, summary.",
+    ),
     "bench": ("dlgrade.apps.bench.BenchApp", "Measure per-submission overhead and worker scaling."),
-    "check": ("dlgrade.apps.check.CheckApp", "Check that notebook points match the graders' points."),
+    "check": (
+        "dlgrade.apps.check.CheckApp",
+        "Check that notebook points match the graders' points.",
+    ),
 }
 
 

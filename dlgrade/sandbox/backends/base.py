@@ -68,6 +68,8 @@ class SandboxJob:
     label: str
     """A name for logs and container names, e.g. ``attention-alice``."""
     use_gpu: bool = False
+    hide: tuple[str, ...] = ()
+    """Paths the sandbox must not see (the course root, the gradebook, the exchange)."""
 
 
 class SandboxProcess:

@@ -1,0 +1,79 @@
+"""Autograder settings and the objects built from them (backend, per-submission inputs)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from traitlets import Bool, Float, Integer, Unicode
+from traitlets.config import LoggingConfigurable
+
+from dlgrade.grading.runner import GradingInputs
+from dlgrade.paths import CoursePaths
+from dlgrade.sandbox.backends import SandboxBackend, SandboxJob, get_backend_class
+from dlgrade.sandbox.session import SessionSettings
+
+
+class Autograder(LoggingConfigurable):
+    """How submissions are graded. Every trait can be set in nbgrader_config.py."""
+
+    sandbox_backend = Unicode(
+        "local", help="Name of the sandbox backend (registered in dlgrade.sandbox.backends)."
+    ).tag(config=True)
+    workers = Integer(0, help="Submissions graded in parallel; 0 means one per CPU core.").tag(
+        config=True
+    )
+    force = Bool(False, help="Re-grade submissions that already have a results.json.").tag(
+        config=True
+    )
+    test_time_limit = Float(60.0, help="Default wall-clock seconds for one hidden test.").tag(
+        config=True
+    )
+    cell_time_limit = Float(
+        60.0, help="Seconds one notebook cell may run before it is skipped."
+    ).tag(config=True)
+    notebook_time_limit = Float(
+        180.0, help="Seconds all of a submission's cells may run, per sandbox start."
+    ).tag(config=True)
+    max_restarts = Integer(
+        3, help="Sandbox restarts allowed per submission (after a crash or a timeout)."
+    ).tag(config=True)
+    torch_threads = Integer(1, help="torch threads inside each sandbox.").tag(config=True)
+    seed = Integer(0, help="Base seed for the sandbox's random number generators.").tag(config=True)
+    write_gradebook = Bool(
+        True, help="Also store scores in nbgrader's gradebook (formgrader, nbgrader export)."
+    ).tag(config=True)
+
+    def worker_count(self) -> int:
+        return self.workers if self.workers > 0 else max(1, os.cpu_count() or 1)
+
+    def make_backend(self) -> SandboxBackend:
+        return get_backend_class(self.sandbox_backend)(parent=self)
+
+    def settings(self) -> SessionSettings:
+        return SessionSettings(
+            cell_time_limit=self.cell_time_limit,
+            notebook_time_limit=self.notebook_time_limit,
+            max_restarts=self.max_restarts,
+            threads=self.torch_threads,
+            seed=self.seed,
+        )
+
+    def inputs(self, paths: CoursePaths, assignment: str, notebook: Path) -> GradingInputs:
+        name = paths.notebook(assignment) + ".ipynb"
+        return GradingInputs(
+            assignment=assignment,
+            graders_dir=paths.graders(assignment),
+            source_notebook=paths.source(assignment) / name,
+            release_notebook=paths.release(assignment) / name,
+            submission_notebook=notebook,
+            test_time_limit=self.test_time_limit,
+            settings=self.settings(),
+        )
+
+    def job(self, paths: CoursePaths, slot: int, label: str) -> SandboxJob:
+        db = paths.coursedir.db_url
+        hide = [str(paths.root)]
+        if db.startswith("sqlite:///"):
+            hide.append(str(Path(db.removeprefix("sqlite:///")).parent))
+        return SandboxJob(slot=slot, label=label, hide=tuple(hide))

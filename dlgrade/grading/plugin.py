@@ -1,0 +1,250 @@
+"""The hidden grader as a pytest plugin.
+
+Points, visibility and tasks come from markers; results are collected in hooks (as
+junitxml does) into :attr:`GradingState.results`. Load it with
+``-p dlgrade.grading.plugin`` and pass a :class:`GradingState` in ``plugins=[...]``.
+"""
+
+from __future__ import annotations
+
+import time
+import types
+import zlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pytest
+
+from dlgrade.grading.proxy import CallContext, Submission, Transport
+from dlgrade.grading.static import SourceCode
+from dlgrade.sandbox.session import SandboxError, StudentError
+
+MARKERS = {
+    "points(n)": "points this test is worth (default 1)",
+    "visible": "students see this test's full message (default: hidden)",
+    "task(grade_id)": "the notebook's autograded test cell this test's points belong to",
+    "extra_credit": "points count towards the score but not towards max_score",
+    "time_limit(seconds)": "wall-clock limit of this test's sandbox requests",
+}
+STATE = pytest.StashKey["GradingState"]()
+
+
+@dataclass
+class TestResult:
+    name: str
+    id: str
+    task: str
+    score: float
+    max_score: float
+    extra_credit: bool
+    status: str
+    output: str
+    visibility: str
+    duration: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class GradingState:
+    """What one grading run needs (the transport, the reference) and what it found."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        reference: Callable[[], dict],
+        source_code: str = "",
+        default_time_limit: float = 60.0,
+    ):
+        self.submission = Submission(transport)
+        self._reference = reference
+        self._reference_ns: types.SimpleNamespace | None = None
+        self.source = SourceCode(source_code)
+        self.default_time_limit = default_time_limit
+        self.results: list[TestResult] = []
+        self.meta: dict[str, dict] = {}
+        self.collection_errors: list[str] = []
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[STATE] = self
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
+
+    def reference(self) -> types.SimpleNamespace:
+        if self._reference_ns is None:
+            self._reference_ns = types.SimpleNamespace(**self._reference())
+        return self._reference_ns
+
+
+def _state(config: pytest.Config) -> GradingState:
+    try:
+        return config.stash[STATE]
+    except KeyError:
+        raise pytest.UsageError("dlgrade.grading.plugin needs a GradingState plugin") from None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker, help_text in MARKERS.items():
+        config.addinivalue_line("markers", f"{marker}: {help_text}")
+
+
+@pytest.fixture(scope="session")
+def sub(request: pytest.FixtureRequest) -> Submission:
+    """The submission, living in the sandbox (see docs/GRADERS.md)."""
+    return _state(request.config).submission
+
+
+@pytest.fixture(scope="session")
+def ref(request: pytest.FixtureRequest) -> types.SimpleNamespace:
+    """The trusted reference solution (the source notebook, run in this process)."""
+    return _state(request.config).reference()
+
+
+@pytest.fixture(scope="session")
+def source(request: pytest.FixtureRequest) -> SourceCode:
+    """The submitted code, parsed but never executed here."""
+    return _state(request.config).source
+
+
+@pytest.fixture
+def seed(request: pytest.FixtureRequest) -> int:
+    """A seed derived from the test id: stable across runs and machines."""
+    return zlib.crc32(request.node.nodeid.encode()) % 2**31
+
+
+@pytest.fixture(autouse=True)
+def _dlgrade_test_context(request: pytest.FixtureRequest, seed: int):
+    import torch
+
+    state = _state(request.config)
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    limit = state.meta.get(request.node.nodeid, {}).get("time_limit", state.default_time_limit)
+    state.submission._set_context(CallContext(request.node.nodeid, limit))
+    yield
+
+
+def _marker_arg(item: pytest.Item, name: str, default: Any) -> Any:
+    marker = item.get_closest_marker(name)
+    if marker is None:
+        return default
+    return marker.args[0] if marker.args else marker.kwargs.get("value", default)
+
+
+def _display_name(item: pytest.Item) -> str:
+    doc = getattr(getattr(item, "function", None), "__doc__", None)
+    first = doc.strip().splitlines()[0].strip() if doc and doc.strip() else item.name
+    params = getattr(getattr(item, "callspec", None), "id", None)
+    return f"{first} [{params}]" if params else first
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items) -> None:
+    state = config.stash.get(STATE, None)
+    if state is None:
+        return
+    for item in items:
+        state.meta[item.nodeid] = {
+            "name": _display_name(item),
+            "points": float(_marker_arg(item, "points", 1)),
+            "visible": item.get_closest_marker("visible") is not None,
+            "task": str(_marker_arg(item, "task", "")),
+            "extra_credit": item.get_closest_marker("extra_credit") is not None,
+            "time_limit": float(_marker_arg(item, "time_limit", state.default_time_limit)),
+        }
+
+
+def explain(exc: BaseException, visible: bool, when: str) -> tuple[str, str]:
+    """(status, message) for an exception raised by a test: messages safe for students."""
+    if isinstance(exc, StudentError):
+        what = exc.type if exc.builtin else "an exception of a class defined in your code"
+        msg = f"your code raised {what}" + (f" ({exc.where})" if exc.where else "")
+        if visible and exc.message:
+            msg += f": {exc.message}"
+        return "failed", msg
+    if isinstance(exc, SandboxError):
+        return exc.status, {
+            "timeout": "timed out: your code ran past this test's time limit and was stopped",
+            "crashed": "the sandbox running your code died during this test "
+            "(exit, crash, or memory/process limit)",
+        }.get(exc.status, str(exc))
+    if isinstance(exc, AssertionError):
+        text = str(exc).strip() or "a check failed"
+        return "failed", text[:2000]
+    if when != "call":
+        return "error", f"the grader could not set up this test ({type(exc).__name__})"
+    detail = f": {str(exc)[:300]}" if visible else ""
+    return "failed", f"your result could not be checked ({type(exc).__name__}{detail})"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    state = item.config.stash.get(STATE, None)
+    if state is None or not (report.when == "call" or report.failed or report.skipped):
+        return
+    meta = state.meta.get(item.nodeid) or {
+        "name": item.name,
+        "points": 1.0,
+        "visible": False,
+        "task": "",
+        "extra_credit": False,
+    }
+    if report.passed:
+        status, message = "passed", ""
+    elif report.skipped:
+        status, message = "skipped", "skipped"
+    else:
+        exc = call.excinfo.value if call.excinfo else Exception("unknown failure")
+        status, message = explain(exc, meta["visible"], report.when)
+    if any(r.id == item.nodeid for r in state.results):
+        return  # teardown after a failed call: the call's verdict stands
+    points = meta["points"]
+    state.results.append(
+        TestResult(
+            name=meta["name"],
+            id=item.nodeid,
+            task=meta["task"],
+            score=points if status == "passed" else 0.0,
+            max_score=points,
+            extra_credit=meta["extra_credit"],
+            status=status,
+            output=message,
+            visibility="visible" if meta["visible"] else "hidden",
+            duration=round(report.duration, 4),
+        )
+    )
+
+
+def run(graders_dir: str, state: GradingState, extra_args: list[str] = ()) -> int:
+    """Run the graders in `graders_dir` against `state`; returns pytest's exit code."""
+    started = time.monotonic()
+    args = [
+        str(graders_dir),
+        "-p",
+        "dlgrade.grading.plugin",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:xdist",
+        "--assert=plain",
+        "--import-mode=importlib",
+        "--rootdir",
+        str(graders_dir),
+        "-c",
+        "/dev/null",
+        "-q",
+        "--no-header",
+        "-p",
+        "no:warnings",
+        "--tb=no",
+        *extra_args,
+    ]
+    code = pytest.main(args, plugins=[state])
+    state.elapsed = time.monotonic() - started
+    return int(code)

@@ -1,0 +1,216 @@
+"""Grade one submission notebook: the steps, in order.
+
+1. read     – parse and validate the notebook (else status ``invalid``)
+2. restore  – put the released locked cells back (edited/deleted tests don't matter)
+3. sandbox  – execute the code cells in a sandbox (experiments skipped)
+4. test     – run the hidden pytest graders against it (trusted process)
+5. assemble – scores, statuses and the executed notebook
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from dlgrade.grading import plugin
+from dlgrade.grading.proxy import InProcessTransport
+from dlgrade.notebook import (
+    InvalidNotebook,
+    cells_to_run,
+    code_of,
+    read_notebook,
+    restore_locked_cells,
+)
+from dlgrade.sandbox.backends.base import SandboxBackend, SandboxJob
+from dlgrade.sandbox.session import SandboxSession, SessionSettings
+
+log = logging.getLogger(__name__)
+STATUS_ORDER = ("invalid", "timeout", "crashed", "graded")
+HELPERS_FILE = "sandbox_helpers.py"
+
+
+@dataclass
+class GradingInputs:
+    assignment: str
+    graders_dir: Path
+    source_notebook: Path
+    release_notebook: Path | None
+    submission_notebook: Path
+    test_time_limit: float = 60.0
+    settings: SessionSettings = field(default_factory=SessionSettings)
+
+
+_reference_cache: dict[tuple[str, float], dict] = {}
+
+
+def execute_trusted(nb: nbformat.NotebookNode, include_tests: bool = False) -> dict:
+    """Run a *trusted* notebook's code cells in this process; return its namespace."""
+    namespace: dict = {"__name__": "__dlgrade_reference__"}
+    for cell in cells_to_run(nb, include_tests=include_tests):
+        code = "\n".join(
+            ln for ln in cell.source.splitlines() if not ln.lstrip().startswith(("%", "!"))
+        )
+        exec(compile(code, f"<reference cell {cell.index}>", "exec"), namespace)
+    return namespace
+
+
+def reference_namespace(source_notebook: Path) -> dict:
+    """The source notebook's solution, executed once per process (trusted)."""
+    key = (str(source_notebook), os.path.getmtime(source_notebook))
+    if key not in _reference_cache:
+        _reference_cache[key] = execute_trusted(read_notebook(source_notebook))
+    return _reference_cache[key]
+
+
+def graders_digest(graders_dir: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(graders_dir.rglob("*.py")):
+        if "variants" in path.relative_to(graders_dir).parts:
+            continue
+        h.update(str(path.relative_to(graders_dir)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def invalid_result(detail: str) -> dict:
+    return {
+        "status": "invalid",
+        "status_detail": detail,
+        "score": 0.0,
+        "max_score": 0.0,
+        "extra_credit_score": 0.0,
+        "tests": [],
+        "tasks": {},
+        "notebook": {},
+    }
+
+
+def grade(
+    inputs: GradingInputs,
+    backend: SandboxBackend | None,
+    job: SandboxJob | None,
+) -> tuple[dict, nbformat.NotebookNode | None]:
+    """Grade one notebook. `backend=None` means a bare, in-process run (trusted code only)."""
+    started = time.monotonic()
+    try:
+        submitted = read_notebook(inputs.submission_notebook)
+    except InvalidNotebook as exc:
+        return invalid_result(str(exc)), None
+    if inputs.release_notebook is not None and inputs.release_notebook.exists():
+        submitted = restore_locked_cells(submitted, read_notebook(inputs.release_notebook))
+    helpers_path = inputs.graders_dir / HELPERS_FILE
+    helpers = helpers_path.read_text() if helpers_path.exists() else ""
+
+    session = None
+    if backend is None:
+        transport = InProcessTransport(execute_trusted(submitted), helpers)
+    else:
+        session = SandboxSession(backend, job, cells_to_run(submitted), helpers, inputs.settings)
+        transport = session
+    state = plugin.GradingState(
+        transport,
+        reference=lambda: reference_namespace(inputs.source_notebook),
+        source_code=code_of(submitted),
+        default_time_limit=inputs.test_time_limit,
+    )
+    try:
+        if session is not None:
+            try:
+                session.ensure_started()
+            except Exception as exc:  # noqa: BLE001 - recorded, tests then fail as crashed
+                log.info("sandbox did not start: %s", exc)
+        plugin.run(str(inputs.graders_dir), state)
+    finally:
+        if session is not None:
+            session.close()
+    result = assemble(state, session)
+    result["grader"] = {
+        "backend": "bare" if backend is None else type(backend).__name__,
+        "graders_sha256": graders_digest(inputs.graders_dir),
+        "sandbox_restarts": max(session.restarts, 0) if session else 0,
+    }
+    result["execution_time"] = round(time.monotonic() - started, 3)
+    return result, executed_notebook(submitted, session)
+
+
+def assemble(state: plugin.GradingState, session: SandboxSession | None) -> dict:
+    tests = [r.to_dict() for r in state.results]
+    regular = [t for t in tests if not t["extra_credit"]]
+    tasks: dict[str, dict] = {}
+    for t in regular:
+        task = tasks.setdefault(t["task"], {"score": 0.0, "max_score": 0.0})
+        task["score"] += t["score"]
+        task["max_score"] += t["max_score"]
+    statuses = {t["status"] for t in tests}
+    events = list(session.events) if session else []
+    cells = {}
+    if session is not None:
+        statuses |= {r.status for r in session.records.values()}
+        cells = {
+            "cells_skipped": sorted(session.skipped),
+            "cell_errors": [
+                {"cell": r.index, "ename": (r.error or {}).get("type", "")}
+                for r in session.records.values()
+                if r.status == "error"
+            ],
+        }
+    if state.collection_errors:
+        statuses.add("crashed")
+        events.append("the graders failed to load; tell the instructor")
+        log.error("grader collection errors:\n%s", "\n".join(state.collection_errors))
+    status = next((s for s in ("timeout", "crashed") if s in statuses), "graded")
+    return {
+        "status": status,
+        "status_detail": "; ".join(events),
+        "score": round(sum(t["score"] for t in tests), 6),
+        "max_score": round(sum(t["max_score"] for t in regular), 6),
+        "extra_credit_score": round(sum(t["score"] for t in tests if t["extra_credit"]), 6),
+        "tests": tests,
+        "tasks": tasks,
+        "notebook": cells,
+    }
+
+
+def executed_notebook(nb: nbformat.NotebookNode, session: SandboxSession | None):
+    """The submission with the sandbox's outputs (truncated, plain) attached."""
+    out = nbformat.from_dict(nb)
+    for i, cell in enumerate(out.cells):
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = []
+        cell.execution_count = None
+        rec = session.records.get(i) if session else None
+        if rec is None:
+            continue
+        cell.outputs = [nbformat.from_dict(o) for o in rec.outputs]
+        if rec.status in ("timeout", "crashed"):
+            cell.outputs.append(
+                nbformat.v4.new_output(
+                    "stream",
+                    name="stderr",
+                    text=f"[dlgrade] this cell {'timed out' if rec.status == 'timeout' else 'crashed the sandbox'}"
+                    " and was skipped when grading\n",
+                )
+            )
+        elif rec.error:
+            cell.outputs.append(
+                nbformat.v4.new_output(
+                    "error",
+                    ename=str(rec.error.get("type", "Error")),
+                    evalue=str(rec.error.get("message", "")),
+                    traceback=[],
+                )
+            )
+    return out
+
+
+if __name__ == "__main__":
+    from dlgrade.apps.grade_one import main
+
+    main()

@@ -1,0 +1,126 @@
+"""Build submissions from the reference solution: `reference`, `blank` and variants.
+
+A variant lives in ``graders/<a>/variants/<name>.py`` (see docs/GRADERS.md) and patches
+solution cells of the reference. Used by the tests (grader quality) and by the demo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from dlgrade.notebook import grade_id, is_solution, read_notebook, unwrap_solution
+
+
+@dataclass
+class Variant:
+    name: str
+    kind: str
+    doc: str
+    cells: dict[str, str] = field(default_factory=dict)
+    replace: list[tuple[str, str, str]] = field(default_factory=list)
+    expect_fail: dict[str, str] = field(default_factory=dict)
+    extra_cells: list[str] = field(default_factory=list)
+
+
+def load_variant(path: Path) -> Variant:
+    spec = importlib.util.spec_from_file_location(f"_variant_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return Variant(
+        name=path.stem,
+        kind=getattr(module, "KIND", "bug"),
+        doc=(module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else path.stem,
+        cells=dict(getattr(module, "CELLS", {})),
+        replace=[tuple(r) for r in getattr(module, "REPLACE", [])],
+        expect_fail=dict(getattr(module, "EXPECT_FAIL", {})),
+        extra_cells=list(getattr(module, "EXTRA_CELLS", [])),
+    )
+
+
+def list_variants(graders_dir: Path) -> list[Variant]:
+    folder = graders_dir / "variants"
+    if not folder.is_dir():
+        return []
+    return [load_variant(p) for p in sorted(folder.glob("*.py")) if not p.name.startswith("_")]
+
+
+def reference_submission(source_nb: NotebookNode) -> NotebookNode:
+    """What a student who wrote exactly the solution would submit."""
+    nb = nbformat.from_dict(source_nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        if is_solution(cell):
+            cell.source = unwrap_solution(cell.source)
+    return nb
+
+
+def apply_variant(reference: NotebookNode, variant: Variant) -> NotebookNode:
+    nb = nbformat.from_dict(reference)
+    by_id = {grade_id(c): c for c in nb.cells if is_solution(c)}
+    for gid, src in variant.cells.items():
+        if gid not in by_id:
+            raise KeyError(f"variant {variant.name}: no solution cell {gid!r}")
+        by_id[gid].source = src
+    for gid, old, new in variant.replace:
+        cell = by_id.get(gid)
+        if cell is None or old not in cell.source:
+            raise KeyError(f"variant {variant.name}: {old!r} not found in cell {gid!r}")
+        cell.source = cell.source.replace(old, new)
+    for src in variant.extra_cells:
+        nb.cells.append(nbformat.v4.new_code_cell(src))
+    return nb
+
+
+def build(
+    graders_dir: Path, source_path: Path, release_path: Path | None, name: str
+) -> NotebookNode:
+    """The submission notebook for `name`: 'reference', 'blank' or a variant's name."""
+    if name == "blank":
+        if release_path is None or not release_path.exists():
+            raise FileNotFoundError("the blank submission needs release/ (run the release step)")
+        return read_notebook(release_path)
+    ref = reference_submission(read_notebook(source_path))
+    if name == "reference":
+        return ref
+    return apply_variant(ref, load_variant(graders_dir / "variants" / f"{name}.py"))
+
+
+def course_paths(root: Path):
+    from nbgrader.coursedir import CourseDirectory
+
+    from dlgrade.paths import CoursePaths
+
+    return CoursePaths(CourseDirectory(root=str(root)))
+
+
+def build_for(paths, assignment: str, name: str) -> NotebookNode:
+    """`build` with the assignment's paths taken from a CoursePaths."""
+    nb_name = paths.notebook(assignment) + ".ipynb"
+    return build(
+        paths.graders(assignment),
+        paths.source(assignment) / nb_name,
+        paths.release(assignment) / nb_name,
+        name,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Write a reference/blank/variant submission.")
+    parser.add_argument("--assignment", required=True)
+    parser.add_argument("--variant", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--course-dir", default=".")
+    args = parser.parse_args(argv)
+    paths = course_paths(Path(args.course_dir).resolve())
+    nbformat.write(build_for(paths, args.assignment, args.variant), args.out)
+
+
+if __name__ == "__main__":
+    main()

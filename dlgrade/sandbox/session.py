@@ -1,0 +1,243 @@
+"""The grader's side of one submission's sandbox: start, execute the notebook, call.
+
+The same for every backend. A cell that hangs or kills the process is skipped and the
+sandbox restarted; a request that hangs or crashes ends that request only, and the next
+request gets a fresh sandbox. Every value read back is decoded without pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from dlgrade.notebook import CodeCell
+from dlgrade.sandbox.backends.base import SandboxBackend, SandboxJob, SandboxProcess
+from dlgrade.sandbox.protocol import _LEN, Decoder, Encoder, ProtocolError
+
+log = logging.getLogger(__name__)
+
+
+class SandboxError(Exception):
+    """Base class: something went wrong on the sandbox side of a request."""
+
+    status = "error"
+
+
+class SandboxTimeout(SandboxError):
+    status = "timeout"
+
+
+class SandboxCrashed(SandboxError):
+    status = "crashed"
+
+
+class SandboxUnavailable(SandboxError):
+    """No sandbox could be (re)started within the restart budget."""
+
+    status = "crashed"
+
+
+class StudentError(SandboxError):
+    """The student's code raised an exception while serving a request."""
+
+    status = "failed"
+
+    def __init__(self, info: dict):
+        self.info = info if isinstance(info, dict) else {}
+        self.type = str(self.info.get("type", "Exception"))[:100]
+        self.builtin = bool(self.info.get("builtin"))
+        self.message = str(self.info.get("message", ""))[:2000]
+        self.where = str(self.info.get("where", ""))[:200]
+        super().__init__(f"{self.type}: {self.message}")
+
+
+@dataclass
+class CellRecord:
+    index: int
+    status: str = "not run"  # ok | error | timeout | crashed | not run
+    outputs: list = field(default_factory=list)
+    error: dict | None = None
+
+
+@dataclass
+class SessionSettings:
+    cell_time_limit: float = 60.0
+    notebook_time_limit: float = 180.0
+    max_restarts: int = 3
+    threads: int = 1
+    seed: int = 0
+
+
+class SandboxSession:
+    """One submission's sandbox, restarted on demand."""
+
+    def __init__(
+        self,
+        backend: SandboxBackend,
+        job: SandboxJob,
+        cells: list[CodeCell],
+        helpers_source: str = "",
+        settings: SessionSettings | None = None,
+    ):
+        self.backend = backend
+        self.job = job
+        self.cells = cells
+        self.helpers_source = helpers_source
+        self.settings = settings or SessionSettings()
+        self.proc: SandboxProcess | None = None
+        self.records = {c.index: CellRecord(c.index) for c in cells}
+        self.skipped: set[int] = set()
+        self.restarts = -1
+        self.events: list[str] = []
+        self.helpers_error: dict | None = None
+        self._next_id = 0
+
+    # -- lifecycle -----------------------------------------------------------------
+    def ensure_started(self) -> None:
+        while self.proc is None:
+            if self.restarts >= self.settings.max_restarts:
+                raise SandboxUnavailable("the sandbox could not be restarted any more")
+            self.restarts += 1
+            self._start_once()
+
+    def _start_once(self) -> None:
+        proc = self.backend.launch(self.job)
+        cells = [
+            {"index": c.index, "source": c.source}
+            for c in self.cells
+            if c.index not in self.skipped
+        ]
+        try:
+            self._send(
+                proc,
+                {
+                    "op": "init",
+                    "cells": cells,
+                    "helpers": self.helpers_source,
+                    "threads": self.settings.threads,
+                    "seed": self.settings.seed,
+                },
+                {},
+            )
+        except EOFError:
+            proc.kill()
+            self.events.append("the sandbox did not start")
+            return
+        started = time.monotonic()
+        current: int | None = None
+        cell_started = started
+        while True:
+            deadline = min(
+                cell_started + self.settings.cell_time_limit,
+                started + self.settings.notebook_time_limit,
+            )
+            try:
+                header, _ = proc.recv(deadline)
+            except TimeoutError:
+                self._fail_cell(proc, current, "timeout")
+                return
+            except (EOFError, ProtocolError):
+                self._fail_cell(proc, current, "crashed")
+                return
+            event = header.get("event")
+            if event == "cell_start" and isinstance(header.get("index"), int):
+                current, cell_started = header["index"], time.monotonic()
+            elif event == "cell_done" and current in self.records:
+                rec = self.records[current]
+                if rec.status == "not run":
+                    rec.outputs = _plain_outputs(header.get("outputs"))
+                    rec.error = (
+                        header.get("error") if isinstance(header.get("error"), dict) else None
+                    )
+                    rec.status = "error" if rec.error else "ok"
+                current = None
+            elif event == "helpers_failed":
+                self.helpers_error = header.get("error")
+            elif event == "ready":
+                self.proc = proc
+                return
+
+    def _fail_cell(self, proc: SandboxProcess, index: int | None, status: str) -> None:
+        proc.kill()
+        if index is None:
+            self.events.append(f"the sandbox {status} while starting")
+            self.restarts = self.settings.max_restarts  # nothing to skip: do not retry
+            return
+        self.skipped.add(index)
+        if index in self.records:
+            self.records[index].status = status
+        self.events.append(
+            f"cell {index} {'timed out' if status == 'timeout' else 'crashed the kernel'}"
+        )
+
+    def close(self) -> None:
+        if self.proc is not None:
+            try:
+                self._send(self.proc, {"op": "bye"}, {})
+            except EOFError:
+                pass
+            self.proc.kill()
+            self.proc = None
+
+    # -- requests ------------------------------------------------------------------
+    def request(self, op: str, fields: dict[str, Any], seed: int, deadline: float) -> Any:
+        """Send one request; return the decoded value or raise a SandboxError."""
+        self.ensure_started()
+        proc = self.proc
+        self._next_id += 1
+        rid = self._next_id
+        try:
+            self._send(proc, {"op": op, "id": rid, "seed": seed}, fields)
+            while True:
+                header, blobs = proc.recv(deadline)
+                if header.get("id") == rid:
+                    break
+        except TimeoutError:
+            self._drop()
+            raise SandboxTimeout("the request took longer than the time limit") from None
+        except (EOFError, ProtocolError) as exc:
+            self._drop()
+            raise SandboxCrashed(f"the sandbox process died ({exc})") from None
+        if not header.get("ok"):
+            raise StudentError(header.get("error") or {})
+        try:
+            return Decoder(blobs).decode(header.get("value"))
+        except (ProtocolError, ValueError, TypeError) as exc:
+            raise SandboxCrashed(f"the sandbox sent malformed data ({exc})") from None
+
+    def _drop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc = None
+
+    @staticmethod
+    def _send(proc: SandboxProcess, header: dict, fields: dict[str, Any]) -> None:
+        enc = Encoder()
+        header = dict(header)
+        for key, value in fields.items():
+            header[key] = enc.encode(value)
+        header["blobs"] = [len(b) for b in enc.blobs]
+        data = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
+        proc.send(_LEN.pack(len(data)) + data, enc.blobs)
+
+
+def _plain_outputs(outputs: Any) -> list[dict]:
+    """Keep only well-formed nbformat outputs of the kinds the worker sends."""
+    clean = []
+    for out in outputs if isinstance(outputs, list) else []:
+        if not isinstance(out, dict):
+            continue
+        if out.get("output_type") == "stream" and isinstance(out.get("text"), str):
+            name = "stderr" if out.get("name") == "stderr" else "stdout"
+            clean.append({"output_type": "stream", "name": name, "text": out["text"][:20000]})
+        elif out.get("output_type") == "display_data" and isinstance(out.get("data"), dict):
+            data = {
+                k: v[:200000]
+                for k, v in out["data"].items()
+                if isinstance(k, str) and isinstance(v, str)
+            }
+            clean.append({"output_type": "display_data", "data": data, "metadata": {}})
+    return clean[:40]
