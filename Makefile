@@ -7,6 +7,7 @@ PY := $(VENV)/bin/python
 ASSIGNMENT ?=
 WORKERS ?= 0
 FORCE ?=
+export PATH := $(abspath $(VENV))/bin:$(PATH)
 DLGRADE = $(PY) -m dlgrade
 A_ARG = $(if $(ASSIGNMENT),--assignment=$(ASSIGNMENT))
 W_ARG = --Autograder.workers=$(WORKERS)

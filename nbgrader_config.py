@@ -8,6 +8,7 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "dl-advanced"
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db")
 # Files in source/<assignment>/ that students get besides the notebook.
+c.Exchange.root = os.path.join(c.CourseDirectory.root, "exchange")
 c.CourseDirectory.include = ["*.ipynb", "*.txt", "*.csv", "*.npy", "*.png", "*.md"]
 
 # Release: student versions without solutions or hidden tests.

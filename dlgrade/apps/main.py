@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from dlgrade.apps.base import DlGradeApp
@@ -49,6 +50,10 @@ class DlGrade(DlGradeApp):
 
 
 def main(argv: list[str] | None = None) -> None:
+    # nbgrader runs `alembic` from PATH when it creates a gradebook: use this environment's.
+    bindir = os.path.dirname(sys.executable)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     DlGrade.launch_instance(argv=argv if argv is not None else sys.argv[1:])
 
 

@@ -1,0 +1,62 @@
+"""`dlgrade autograde`: grade every submission of an assignment in sandboxes."""
+
+from __future__ import annotations
+
+from dlgrade.apps.base import DlGradeApp, base_aliases, base_flags
+from dlgrade.gradebook import duedate, store_results
+from dlgrade.grading import batch
+from dlgrade.grading.autograder import Autograder
+
+
+def summary_text(results: list[dict]) -> str:
+    try:
+        from dlgrade.report.summary import format_summary
+    except ImportError:
+        lines = [
+            f"{r['student']:<20} {r['status']:<8} {r['score']:g}/{r['max_score']:g}"
+            for r in results
+        ]
+        return "\n".join(lines)
+    return format_summary(results)
+
+
+class AutogradeApp(DlGradeApp):
+    """Grade submitted/<student>/<assignment>/ with the hidden graders, in parallel."""
+
+    name = "dlgrade-autograde"
+    aliases = {
+        **base_aliases,
+        "workers": "Autograder.workers",
+        "backend": "Autograder.sandbox_backend",
+    }
+    flags = {
+        **base_flags,
+        "force": (
+            {"Autograder": {"force": True}},
+            "Re-grade submissions that already have results.",
+        ),
+    }
+
+    def _classes_default(self):
+        return [*super()._classes_default(), Autograder]
+
+    def start(self) -> None:
+        grader = Autograder(parent=self)
+        all_results = []
+        for assignment in self.assignment_list():
+            due = duedate(self.paths, assignment)
+            todo, done = batch.pending_jobs(self.paths, assignment, grader.force, due)
+            self.log.info(
+                "%s: %d to grade, %d already graded (use --force to re-grade)",
+                assignment,
+                len(todo),
+                len(done),
+            )
+            workers = min(grader.worker_count(), max(len(todo), 1))
+            results = batch.run_batch(
+                self.config, self.paths, todo, workers, batch.print_progress(len(todo))
+            )
+            if grader.write_gradebook and results:
+                store_results(self.paths, results)
+            all_results += batch.load_results(self.paths, assignment)
+        print(summary_text(all_results))

@@ -1,0 +1,27 @@
+"""`dlgrade release`: student versions via nbgrader, then the leak check."""
+
+from __future__ import annotations
+
+from nbgrader.apps import NbGraderAPI
+
+from dlgrade.apps.base import DlGradeApp
+from dlgrade.release import release_assignment
+
+
+class ReleaseApp(DlGradeApp):
+    """Generate release/<assignment>/ from source/ and verify nothing hidden survived."""
+
+    name = "dlgrade-release"
+
+    def start(self) -> None:
+        api = NbGraderAPI(coursedir=self.coursedir, parent=self)
+        for assignment in self.assignment_list():
+            try:
+                path = release_assignment(api, self.paths, assignment)
+            except RuntimeError as exc:
+                self.fail(f"release of {assignment} failed: {exc}")
+            self.log.info(
+                "released %s → %s (verified: no solutions, hidden tests or grader code)",
+                assignment,
+                path,
+            )

@@ -1,0 +1,58 @@
+"""Scores into nbgrader's gradebook, so formgrader, manual grading and `nbgrader export`
+keep working. One writer (the batch's parent process) keeps SQLite happy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.utils import parse_utc
+
+from dlgrade.checks import notebook_points
+from dlgrade.paths import CoursePaths
+
+
+def duedate(paths: CoursePaths, assignment: str) -> datetime | None:
+    """The assignment's due date from the gradebook, if the instructor set one."""
+    try:
+        with Gradebook(paths.coursedir.db_url, paths.coursedir.course_id) as gb:
+            return gb.find_assignment(assignment).duedate
+    except MissingEntry:
+        return None
+
+
+def autograded_cells(paths: CoursePaths, assignment: str) -> set[str]:
+    """grade_ids of the assignment's autograded test cells (scored by the hidden graders)."""
+    source = paths.source(assignment) / f"{paths.notebook(assignment)}.ipynb"
+    return set(notebook_points(source)) if source.exists() else set()
+
+
+def store_results(paths: CoursePaths, results: list[dict]) -> int:
+    """Write each result's task scores as the auto scores of the matching grade cells.
+
+    Returns how many submissions were stored. Assignments unknown to the gradebook (never
+    released on this course root) are skipped.
+    """
+    stored = 0
+    with Gradebook(paths.coursedir.db_url, paths.coursedir.course_id) as gb:
+        for r in results:
+            assignment, student = r["assignment"], r["student"]
+            try:
+                gb.find_assignment(assignment)
+            except MissingEntry:
+                continue
+            gb.update_or_create_student(student)
+            ts = (
+                parse_utc(r["submitted_at"].removesuffix(" UTC")) if r.get("submitted_at") else None
+            )
+            sub = gb.update_or_create_submission(assignment, student, timestamp=ts)
+            tasks = r.get("tasks", {})
+            autograded = autograded_cells(paths, assignment)
+            for nb in sub.notebooks:
+                for grade in nb.grades:
+                    if grade.name in autograded:
+                        grade.auto_score = float(tasks.get(grade.name, {}).get("score", 0.0))
+                        grade.needs_manual_grade = False
+            gb.db.commit()
+            stored += 1
+    return stored
