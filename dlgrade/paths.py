@@ -92,3 +92,13 @@ def atomic_write(path: os.PathLike | str, data: str | bytes) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def use_this_environment() -> None:
+    """Put this interpreter's bin/ first on PATH: nbgrader runs `alembic` by name when it
+    creates a gradebook, and it must be the one installed next to nbgrader."""
+    import sys
+
+    bindir = os.path.dirname(sys.executable)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from dlgrade.apps.base import DlGradeApp
+from dlgrade.paths import use_this_environment
 
 SUBCOMMANDS = {
     "release": (
@@ -50,10 +50,7 @@ class DlGrade(DlGradeApp):
 
 
 def main(argv: list[str] | None = None) -> None:
-    # nbgrader runs `alembic` from PATH when it creates a gradebook: use this environment's.
-    bindir = os.path.dirname(sys.executable)
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    use_this_environment()
     DlGrade.launch_instance(argv=argv if argv is not None else sys.argv[1:])
 
 

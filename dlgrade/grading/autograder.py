@@ -73,7 +73,7 @@ class Autograder(LoggingConfigurable):
 
     def job(self, paths: CoursePaths, slot: int, label: str) -> SandboxJob:
         db = paths.coursedir.db_url
-        hide = [str(paths.root)]
+        hide = [str(paths.root), str(paths.graders("")), str(paths.source(""))]
         if db.startswith("sqlite:///"):
             hide.append(str(Path(db.removeprefix("sqlite:///")).parent))
         return SandboxJob(slot=slot, label=label, hide=tuple(hide))

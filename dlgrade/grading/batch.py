@@ -166,7 +166,7 @@ def run_batch(
                         if progress:
                             progress(job, result)
             if broken:
-                for fut, job in running.items():
+                for job in running.values():
                     queue.insert(0, job)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -109,7 +109,10 @@ class LocalSandbox(SandboxBackend):
             return worker
         cmd = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
         cmd += ["--tmpfs", "/tmp", "--tmpfs", "/var/tmp"]
+        checkout = _package_root().parent
         hidden = [*self.hidden_paths, *self.extra_hidden_paths, *hide]
+        if (checkout / "pyproject.toml").exists():
+            hidden.append(str(checkout))  # an editable install: its graders/ and source/ too
         for path in sorted({os.path.realpath(p) for p in hidden if os.path.exists(p)}, key=len):
             cmd += ["--tmpfs", path]
         visible = {str(_package_root().parent / "dlgrade"), str(Path(sys.prefix))}

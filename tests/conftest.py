@@ -1,0 +1,99 @@
+"""Shared fixtures: a throwaway course built from tests/fixtures/course, and helpers to
+submit notebooks and grade them with the real CLI code paths."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from dlgrade.grading import batch
+from dlgrade.grading.variants import reference_submission
+from dlgrade.paths import CoursePaths, use_this_environment
+from dlgrade.release import release_assignment
+
+use_this_environment()
+REPO = Path(__file__).resolve().parent.parent
+FIXTURE_COURSE = REPO / "tests" / "fixtures" / "course"
+WORK = REPO / "build" / "test-courses"
+
+
+class Course:
+    """A course root on disk with helpers to submit and grade."""
+
+    def __init__(self, root: Path, assignment: str = "hello"):
+        self.root = root
+        self.assignment = assignment
+        self.config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+        self.paths = CoursePaths(CourseDirectory(config=self.config), config=self.config)
+
+    def notebook(self, name: str) -> nbformat.NotebookNode:
+        a = self.assignment
+        if name == "blank":
+            return nbformat.read(self.paths.release(a) / f"{a}.ipynb", as_version=4)
+        return reference_submission(
+            nbformat.read(self.paths.source(a) / f"{a}.ipynb", as_version=4)
+        )
+
+    def submit(self, student: str, nb: nbformat.NotebookNode | bytes | str | None) -> Path:
+        folder = self.paths.submitted(student, self.assignment)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{self.assignment}.ipynb"
+        if isinstance(nb, nbformat.NotebookNode):
+            nbformat.write(nb, path)
+        elif isinstance(nb, bytes):
+            path.write_bytes(nb)
+        elif isinstance(nb, str):
+            path.write_text(nb)
+        (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+        return path
+
+    def grade(self, workers: int = 2, force: bool = False, **traits) -> dict[str, dict]:
+        cfg = Config(self.config)
+        for key, value in traits.items():
+            cls, trait = key.split("__")
+            cfg[cls][trait] = value
+        todo, _ = batch.pending_jobs(self.paths, self.assignment, force)
+        batch.run_batch(cfg, self.paths, todo, workers)
+        return {r["student"]: r for r in batch.load_results(self.paths, self.assignment)}
+
+    def results(self, student: str) -> dict:
+        return json.loads(self.paths.results(student, self.assignment).read_text())
+
+
+def make_course(template: Path = FIXTURE_COURSE) -> Course:
+    root = WORK / uuid.uuid4().hex[:10]
+    shutil.copytree(
+        template,
+        root,
+        ignore=shutil.ignore_patterns(
+            "release", "submitted", "autograded", "feedback", "gradebook.db", "exchange"
+        ),
+    )
+    course = Course(root)
+    api = NbGraderAPI(coursedir=course.paths.coursedir, config=course.config)
+    release_assignment(api, course.paths, course.assignment)
+    return course
+
+
+@pytest.fixture
+def course() -> Course:
+    """A fresh copy of the fixture course, released, with nothing submitted."""
+    c = make_course()
+    yield c
+    shutil.rmtree(c.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def module_course() -> Course:
+    c = make_course()
+    yield c
+    shutil.rmtree(c.root, ignore_errors=True)
