@@ -43,6 +43,7 @@ class Cell:
     status: str
     score: float | None
     late: bool = False
+    raw_score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def course_overview(
             if sub is None:
                 cells[a] = Cell(ABSENT, None)
             else:
-                cells[a] = Cell(sub.status, sub.score if sub.graded else None, sub.late)
+                cells[a] = Cell(sub.status, sub.score if sub.graded else None, sub.late, sub.score)
         total = sum(c.score for c in cells.values() if c.score is not None)
         student_rows.append(StudentRow(student, cells, total, max_total))
     return CourseOverview(rows, student_rows)

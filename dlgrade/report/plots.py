@@ -88,18 +88,17 @@ def histogram_plot(bins: Sequence[Bin], xlabel: str, prefix: str, title: str) ->
     data = {}
     with figure(6.4, 2.8) as fig:
         ax = fig.subplots()
-        for i, b in enumerate(bins):
-            (bar,) = ax.bar(
-                b.lo,
-                b.count,
-                width=b.hi - b.lo,
-                align="edge",
-                color="#1565c0",
-                edgecolor="white",
-                gid=f"bin-{i}",
-            )
-            if b.count:
-                ax.bar_label([bar], labels=[str(b.count)], padding=2)
+        bars = ax.bar(
+            [b.lo + 0.04 * (b.hi - b.lo) for b in bins],
+            [b.count for b in bins],
+            width=[0.92 * (b.hi - b.lo) for b in bins],
+            align="edge",
+            color="#1565c0",
+            linewidth=0,
+        )
+        ax.bar_label(bars, labels=[str(b.count) if b.count else "" for b in bins], padding=2)
+        for i, (bar, b) in enumerate(zip(bars, bins)):
+            bar.set_gid(f"bin-{i}")
             data[f"bin-{i}"] = {
                 "class": "bar",
                 "data-lo": fmt(b.lo),
@@ -119,23 +118,26 @@ def histogram_plot(bins: Sequence[Bin], xlabel: str, prefix: str, title: str) ->
 def pass_rate_plot(items: Sequence[Item], prefix: str = "pass-rates") -> Markup:
     """Horizontal bars, hardest test on top; `data-passed/-n/-pass-rate` per bar."""
     data = {}
-    shown = list(items)
-    with figure(6.4, 0.9 + 0.28 * max(1, len(shown))) as fig:
+    rows = len(items)
+    with figure(6.4, 0.9 + 0.28 * max(1, rows)) as fig:
         ax = fig.subplots()
-        for row, item in enumerate(shown):
-            y = len(shown) - 1 - row
-            rate = item.pass_rate
-            (bar,) = ax.barh(y, 100 * rate, color=_rate_colour(rate), gid=f"test-{row}")
-            ax.bar_label([bar], labels=[f"{item.passed}/{item.n}"], padding=3)
+        bars = ax.barh(
+            [rows - 1 - r for r in range(rows)],
+            [100 * i.pass_rate for i in items],
+            color=[_rate_colour(i.pass_rate) for i in items],
+        )
+        ax.bar_label(bars, labels=[f"{i.passed}/{i.n}" for i in items], padding=3)
+        for row, (bar, item) in enumerate(zip(bars, items)):
+            bar.set_gid(f"test-{row}")
             data[f"test-{row}"] = {
                 "class": "bar",
                 "data-test": item.id,
                 "data-passed": str(item.passed),
                 "data-n": str(item.n),
-                "data-pass-rate": fmt(100 * rate, 2),
+                "data-pass-rate": fmt(100 * item.pass_rate, 2),
             }
-        ax.set_yticks(range(len(shown)))
-        ax.set_yticklabels([label(i.id.split("::")[-1], 40) for i in reversed(shown)])
+        ax.set_yticks([rows - 1 - r for r in range(rows)])
+        ax.set_yticklabels([label(i.id.split("::")[-1], 40) for i in items])
         ax.set_xlim(0, 112)
         ax.set_xticks([0, 25, 50, 75, 100])
         ax.set_xlabel("students passing (%)")

@@ -1,0 +1,65 @@
+"""The terminal summary printed at the end of `dlgrade autograde`."""
+
+from __future__ import annotations
+
+import inspect
+import statistics
+from collections import Counter
+
+from conftest import TESTS
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dlgrade.report.summary import format_summary
+
+
+def test_signature_is_the_one_the_autograder_calls():
+    """Is it `format_summary(results: list[dict]) -> str`?"""
+    sig = inspect.signature(format_summary)
+    assert list(sig.parameters) == ["results"]
+    assert sig.return_annotation in (str, "str")
+
+
+def test_summary_counts_statuses_and_names_the_most_failed_tests(course):
+    """Does the table show the status counts, mean/median and the top five failed tests?"""
+    results = list(course.results["attention"].values())
+    text = format_summary(results)
+    lines = text.splitlines()
+    counts = Counter(r["status"] for r in results)
+    for status, n in counts.items():
+        assert any(line.split() == [status, str(n)] for line in lines), status
+    graded = [r["score"] for r in results if r["status"] == "graded"]
+    assert f"mean {statistics.fmean(graded):.2f}".rstrip("0").rstrip(".") in text
+    assert f"median {statistics.median(graded):g}" in text
+    failed = Counter(
+        t["id"] for r in results if r["status"] == "graded" for t in r["tests"]
+        if t["status"] != "passed"
+    )  # fmt: skip
+    shown = [
+        line.split()[-1]
+        for line in lines[lines.index("  most failed tests (failed/graded):") + 1 :]
+    ]
+    assert len(shown) == min(5, len(failed))
+    assert [failed[t] for t in shown] == sorted(failed.values(), reverse=True)[: len(shown)]
+    assert len(lines) <= 16
+
+
+def test_summary_of_nothing_and_of_garbage():
+    """Does it cope with no results and with entries that are not results at all?"""
+    assert "0 submissions" in format_summary([])
+    text = format_summary([{}, {"status": "graded", "score": "x"}, None, 3])  # type: ignore[list-item]
+    assert "4 submissions" in text and "unreadable" in text
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.sampled_from(sorted(TESTS)), max_size=6), st.integers(0, 99))
+def test_summary_never_raises_on_generated_classes(assignments, seed):
+    """Does any mix of synthetic results give a non-empty summary?"""
+    import random
+
+    from conftest import make_result
+
+    rng = random.Random(seed)
+    results = [make_result(a, f"s{i}", rng.random(), rng) for i, a in enumerate(assignments)]
+    text = format_summary(results)
+    assert text.splitlines()[0].startswith(f"{len(results)} submission")
