@@ -3,6 +3,7 @@ keep working. One writer (the batch's parent process) keeps SQLite happy."""
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -34,7 +35,11 @@ def store_results(paths: CoursePaths, results: list[dict]) -> int:
     released on this course root) are skipped.
     """
     stored = 0
-    with Gradebook(paths.coursedir.db_url, paths.coursedir.course_id) as gb:
+    with (
+        warnings.catch_warnings(),
+        Gradebook(paths.coursedir.db_url, paths.coursedir.course_id) as gb,
+    ):
+        warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy autoflush warnings
         for r in results:
             assignment, student = r["assignment"], r["student"]
             try:

@@ -1,0 +1,98 @@
+"""Batch autograding: results, resume, force, determinism, gradebook."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from nbgrader.api import Gradebook
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def graded_course(module_course):
+    c = module_course
+    c.submit("ref", c.notebook("reference"))
+    c.submit("blank", c.notebook("blank"))
+    half = c.notebook("reference")
+    for cell in half.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "scale_impl":
+            cell.source = "def scale(x, factor):\n    return x + factor"
+    c.submit("half", half)
+    c.first = c.grade(workers=2)
+    return c
+
+
+def test_scores_match_the_submissions(graded_course):
+    """Does each submission get the score its code deserves?"""
+    r = graded_course.first
+    assert (r["ref"]["score"], r["blank"]["score"], r["half"]["score"]) == (5.0, 0.0, 3.0)
+    assert all(x["status"] == "graded" and x["max_score"] == 5.0 for x in r.values())
+    assert r["half"]["tasks"] == {
+        "test_softmax": {"score": 3.0, "max_score": 3.0},
+        "test_scale": {"score": 0.0, "max_score": 2.0},
+    }
+
+
+def test_results_have_the_gradescope_shape(graded_course):
+    """Does results.json carry Gradescope's fields plus our status fields?"""
+    r = graded_course.results("half")
+    for key in ("score", "max_score", "tests", "status", "execution_time", "submitted_at", "late"):
+        assert key in r
+    for t in r["tests"]:
+        assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(t)
+    assert r["submitted_at"] == "2026-11-20 10:00:00 UTC"
+
+
+def test_executed_notebook_and_copies_are_written(graded_course):
+    """Is the executed notebook written beside results.json, with no temp files left?"""
+    folder = graded_course.paths.autograded("ref", "hello")
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["hello.ipynb", "results.json", "timestamp.txt"]
+
+
+def test_resume_skips_graded_and_force_regrades_identically(graded_course):
+    """Does a second run skip graded work, and does --force give the same scores?"""
+    c = graded_course
+    mtime = c.paths.results("ref", "hello").stat().st_mtime
+    c.grade(workers=1)
+    assert c.paths.results("ref", "hello").stat().st_mtime == mtime
+    again = c.grade(workers=1, force=True)
+    for student, first in c.first.items():
+        assert [(t["id"], t["score"], t["status"]) for t in again[student]["tests"]] == [
+            (t["id"], t["score"], t["status"]) for t in first["tests"]
+        ]
+
+
+def test_scores_land_in_the_nbgrader_gradebook(graded_course):
+    """Do task scores become nbgrader auto scores (so formgrader and export work)?"""
+    from dlgrade.gradebook import store_results
+
+    c = graded_course
+    store_results(c.paths, list(c.first.values()))
+    with Gradebook(c.paths.coursedir.db_url, c.paths.coursedir.course_id) as gb:
+        sub = gb.find_submission("hello", "half")
+        assert sub.score == 3.0 and sub.max_score == 5.0
+        assert gb.find_submission("hello", "ref").score == 5.0
+
+
+def test_a_dead_grading_process_costs_one_result(graded_course):
+    """Does the batch survive grading processes that die, recording the job as crashed?"""
+    from dlgrade.grading import batch
+
+    c = graded_course
+    c.submit("victim", c.notebook("reference"))
+    job = batch.Job("hello", "victim")
+    results = batch.run_batch(_killer_config(c), c.paths, [job], 1)
+    assert results[0]["status"] == "crashed" and "died" in results[0]["status_detail"]
+    assert json.loads(c.paths.results("victim", "hello").read_text())["status"] == "crashed"
+
+
+def _killer_config(c):
+    from traitlets.config import Config
+
+    cfg = Config(c.config)
+    cfg.Autograder.sandbox_backend = "no-such-backend"  # the pool process dies at start
+    cfg.Autograder.workers = 1
+    return cfg

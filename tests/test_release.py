@@ -1,0 +1,76 @@
+"""Release: student versions carry no solution, hidden test or grader code."""
+
+from __future__ import annotations
+
+import shutil
+
+import nbformat
+import pytest
+
+from dlgrade.release import verify_release
+from tests.conftest import REPO, Course
+
+
+def test_release_of_fixture_is_clean(course):
+    """Does the fixture course's release pass the leak check?"""
+    assert verify_release(course.paths, "hello") == []
+    text = (course.paths.release("hello") / "hello.ipynb").read_text()
+    assert "x.max(dim=dim" not in text and "raise NotImplementedError" in text
+
+
+@pytest.mark.parametrize("leak", ["solution", "marker", "grader", "grader_file"])
+def test_leaks_are_detected(course, leak):
+    """Does the check catch each kind of leak an instructor could make?"""
+    path = course.paths.release("hello") / "hello.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    if leak == "solution":
+        nb.cells[2].source += "\n    z = x - x.max(dim=dim, keepdim=True).values"
+    elif leak == "marker":
+        nb.cells[2].source += "\n### BEGIN HIDDEN TESTS"
+    elif leak == "grader":
+        nb.cells.append(
+            nbformat.v4.new_code_cell(
+                "x = torch.tensor([[1000.0, 1001.0, 999.0]], dtype=torch.float64)"
+            )
+        )
+    else:
+        shutil.copy(course.paths.graders("hello") / "test_hello.py", path.parent)
+    nbformat.write(nb, path)
+    assert verify_release(course.paths, "hello"), leak
+
+
+def _real_assignments() -> list[str]:
+    return (
+        sorted(p.name for p in (REPO / "source").iterdir() if p.is_dir())
+        if (REPO / "source").is_dir()
+        else []
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", _real_assignments())
+def test_committed_release_is_in_sync_with_source(tmp_path, assignment):
+    """Does releasing again reproduce the committed release/ exactly (and cleanly)?"""
+    from nbgrader.apps import NbGraderAPI
+
+    from dlgrade.release import release_assignment
+
+    root = tmp_path / "course"
+    for part in ("source", "graders"):
+        shutil.copytree(REPO / part / assignment, root / part / assignment)
+    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    c = Course(root, assignment)  # the copied nbgrader_config.py roots the course in tmp_path
+    release_assignment(
+        NbGraderAPI(coursedir=c.paths.coursedir, config=c.config), c.paths, assignment
+    )
+    fresh = sorted(
+        p.relative_to(root / "release") for p in (root / "release").rglob("*") if p.is_file()
+    )
+    committed = sorted(
+        p.relative_to(REPO / "release")
+        for p in (REPO / "release" / assignment).rglob("*")
+        if p.is_file()
+    )
+    assert fresh == committed
+    for rel in fresh:
+        assert (root / "release" / rel).read_bytes() == (REPO / "release" / rel).read_bytes(), rel
