@@ -1,4 +1,4 @@
-"""A small synthetic class: results.json files in the documented shape, written the way the
+"""A small synthetic class (the report tests' fixture data): results.json files in the documented shape, written the way the
 autograder writes them, plus (optionally) an nbgrader gradebook with roster and due dates."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -241,22 +240,3 @@ def write_gradebook(db_url: str, course_id: str) -> None:
                 )
             for assignment in TESTS:
                 gb.add_assignment(assignment, duedate=DUEDATES.get(assignment))
-
-
-@pytest.fixture(scope="session")
-def gradebook_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("gradebook") / "gradebook.db"
-    write_gradebook(f"sqlite:///{path}", COURSE_ID)
-    return path
-
-
-@pytest.fixture
-def course(tmp_path: Path) -> SyntheticCourse:
-    return write_course(tmp_path / "course")
-
-
-@pytest.fixture
-def course_with_gradebook(tmp_path: Path, gradebook_file: Path) -> SyntheticCourse:
-    synthetic = write_course(tmp_path / "course")
-    shutil.copy(gradebook_file, synthetic.root / "gradebook.db")
-    return synthetic

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TESTS
+from synthetic_class import TESTS
 
 CONFIG = """
 import os
@@ -35,10 +35,10 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
-def test_report_and_export_commands(course_with_gradebook):
+def test_report_and_export_commands(cohort_with_gradebook):
     """Do `dlgrade report` (whole course, twice: same bytes), `dlgrade report --assignment`
     and `dlgrade export --assignment` write their files and exit 0, config included?"""
-    root = course_with_gradebook.root
+    root = cohort_with_gradebook.root
     (root / "nbgrader_config.py").write_text(CONFIG)
     for assignment in TESTS:
         (root / "source" / assignment).mkdir(parents=True)

@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import SECRET, TESTS, XSS
+from synthetic_class import SECRET, TESTS, XSS
 
 from dlgrade.report import build_reports
 
@@ -54,12 +54,12 @@ def browser():
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory, gradebook_file):
-    from conftest import write_course
+    from synthetic_class import write_course
 
-    course = write_course(tmp_path_factory.mktemp("rendered") / "course")
-    shutil.copy(gradebook_file, course.root / "gradebook.db")
-    written = build_reports(course.paths, list(TESTS))
-    return course, {p.name if p.name != "report.html" else p.parent.name: p for p in written}
+    cohort = write_course(tmp_path_factory.mktemp("rendered") / "course")
+    shutil.copy(gradebook_file, cohort.root / "gradebook.db")
+    written = build_reports(cohort.paths, list(TESTS))
+    return cohort, {p.name if p.name != "report.html" else p.parent.name: p for p in written}
 
 
 class Page:
@@ -118,9 +118,9 @@ def check_self_contained(page: Page, path: Path) -> None:
 def test_assignment_report_shows_the_numbers_of_the_results_files(browser, rendered):
     """Do the overview cards, histogram bars, pass-rate bars, tables, failure groups,
     not-graded list, timing bars and late list show what results.json says?"""
-    course, files = rendered
-    results = course.results["attention"]
-    graded = course.graded("attention")
+    cohort, files = rendered
+    results = cohort.results["attention"]
+    graded = cohort.graded("attention")
     page = Page(browser, files["attention"], "attention")
     try:
         check_self_contained(page, files["attention"])
@@ -131,7 +131,7 @@ def test_assignment_report_shows_the_numbers_of_the_results_files(browser, rende
         assert stat("median") == pytest.approx(statistics.median(scores), abs=0.006)
         assert stat("max") == max(scores) and stat("min") == min(scores)
         statuses = Counter(r["status"] for r in results.values())
-        statuses["missing"] = len(course.submitted_only["attention"])
+        statuses["missing"] = len(cohort.submitted_only["attention"])
         for status, n in statuses.items():
             assert stat(f"status-{status}") == n
         assert stat("late") == sum(r["late"] for r in results.values())
@@ -195,7 +195,7 @@ def test_assignment_report_shows_the_numbers_of_the_results_files(browser, rende
         assert XSS in p.locator("#failures-table").inner_text()
 
         not_graded = {(s, r["status"]) for s, r in results.items() if r["status"] != "graded"}
-        not_graded |= {(s, "missing") for s in course.submitted_only["attention"]}
+        not_graded |= {(s, "missing") for s in cohort.submitted_only["attention"]}
         assert (
             set(page.attrs("#not-graded-table tbody tr", "data-student", "data-status"))
             == not_graded
@@ -216,7 +216,7 @@ def test_assignment_report_shows_the_numbers_of_the_results_files(browser, rende
 def test_course_overview_shows_totals_averages_and_trend(browser, rendered):
     """Are assignments in due-date order with the right means, trend points at those means,
     and each student's total the sum of their graded scores?"""
-    course, files = rendered
+    cohort, files = rendered
     page = Page(browser, files["course.html"], "course")
     try:
         check_self_contained(page, files["course.html"])
@@ -225,7 +225,7 @@ def test_course_overview_shows_totals_averages_and_trend(browser, rendered):
         assert [a for (a,) in page.attrs("#assignments-table tbody tr", "data-assignment")] == order
         maxima = {a: sum(t[2] for t in TESTS[a]) for a in TESTS}
         means = {
-            a: 100 * statistics.fmean(r["score"] for r in course.graded(a).values()) / maxima[a]
+            a: 100 * statistics.fmean(r["score"] for r in cohort.graded(a).values()) / maxima[a]
             for a in TESTS
         }
         for a in order:
@@ -250,7 +250,7 @@ def test_course_overview_shows_totals_averages_and_trend(browser, rendered):
         for row in p.locator("#students-table tbody tr").all():
             student = row.get_attribute("data-student")
             total = sum(
-                course.graded(a)[student]["score"] for a in TESTS if student in course.graded(a)
+                cohort.graded(a)[student]["score"] for a in TESTS if student in cohort.graded(a)
             )
             assert number(row.locator('td[data-col="total"]').inner_text()) == pytest.approx(total)
         assert (
@@ -268,11 +268,11 @@ def test_course_overview_shows_totals_averages_and_trend(browser, rendered):
 @pytest.mark.parametrize("assignment", ["mlp", "diffusion"])
 def test_other_assignment_reports_render(browser, rendered, assignment):
     """Do the other reports render self-contained, with one histogram bar count per student?"""
-    course, files = rendered
+    cohort, files = rendered
     page = Page(browser, files[assignment], assignment)
     try:
         check_self_contained(page, files[assignment])
         counts = page.attrs('svg[data-plot="score-histogram"] .bar', "data-count")
-        assert sum(int(c) for (c,) in counts) == len(course.graded(assignment))
+        assert sum(int(c) for (c,) in counts) == len(cohort.graded(assignment))
     finally:
         page.close()

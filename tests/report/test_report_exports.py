@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import SECRET, STUDENTS, TESTS
+from synthetic_class import SECRET, STUDENTS, TESTS
 from traitlets.config import Config
 
 from dlgrade.paths import CoursePaths
@@ -29,18 +29,18 @@ def configured(paths: CoursePaths, **traits) -> CoursePaths:
     return CoursePaths(paths.coursedir, config=config)
 
 
-def expected_cell(course, assignment, student) -> str:
-    result = course.results[assignment].get(student)
+def expected_cell(cohort, assignment, student) -> str:
+    result = cohort.results[assignment].get(student)
     if result is None or result["status"] != "graded":
         return ""
     return f"{result['score']:g}"
 
 
-def test_canvas_csv_has_canvas_columns_points_and_scores(course_with_gradebook):
+def test_canvas_csv_has_canvas_columns_points_and_scores(cohort_with_gradebook):
     """Does the Canvas CSV start with Canvas's five identity columns, carry a Points Possible
     row and one column per assignment in term order, with blanks for what did not grade?"""
-    course = course_with_gradebook
-    out = {p.name: p for p in export_grades(course.paths, list(TESTS))}
+    cohort = cohort_with_gradebook
+    out = {p.name: p for p in export_grades(cohort.paths, list(TESTS))}
     with open(out["canvas-course.csv"], newline="") as fh:
         table = list(csv.reader(fh))
     order = ["mlp", "attention", "diffusion"]  # by due date, undated last
@@ -52,15 +52,15 @@ def test_canvas_csv_has_canvas_columns_points_and_scores(course_with_gradebook):
     ada = body["ada"]
     assert ada[:5] == ["Doe0, Ada", "5000", "", "ada", ""]
     for student, row in body.items():
-        assert row[5:] == [expected_cell(course, a, student) for a in order]
+        assert row[5:] == [expected_cell(cohort, a, student) for a in order]
     assert body["cleo"][order.index("attention") + 5] == ""  # timeout: no grade sent
 
 
-def test_moodle_csv_identifies_students_as_moodle_maps_them(course_with_gradebook):
+def test_moodle_csv_identifies_students_as_moodle_maps_them(cohort_with_gradebook):
     """Does the Moodle CSV carry username, ID number and email to map on, then the scores?"""
-    course = course_with_gradebook
-    export_grades(course.paths, list(TESTS))
-    table = rows(course.paths.reports("exports", "moodle-course.csv"))
+    cohort = cohort_with_gradebook
+    export_grades(cohort.paths, list(TESTS))
+    table = rows(cohort.paths.reports("exports", "moodle-course.csv"))
     assert list(table[0])[:5] == [
         "First name",
         "Last name",
@@ -73,13 +73,13 @@ def test_moodle_csv_identifies_students_as_moodle_maps_them(course_with_gradeboo
     assert by_user["kim"]["ID number"] == "5010"
     for student, row in by_user.items():
         for assignment in TESTS:
-            assert row[assignment] == expected_cell(course, assignment, student)
+            assert row[assignment] == expected_cell(cohort, assignment, student)
 
 
-def test_export_settings_are_traits(course):
+def test_export_settings_are_traits(cohort):
     """Do column names, the student column, the section and the non-graded policy follow config?"""
     paths = configured(
-        course.paths,
+        cohort.paths,
         formats=["canvas"],
         column_names={"attention": "Attention (4711)"},
         canvas_student_column="SIS User ID",
@@ -93,22 +93,22 @@ def test_export_settings_are_traits(course):
     assert by_sis["cleo"]["Attention (4711)"] == "0"  # timeout → 0 under non_graded=zero
     assert by_sis["jules"]["Attention (4711)"] == "0"  # submitted, never graded
     assert all(r["Section"] == "L01" for r in by_sis.values())
-    partial = configured(course.paths, formats=["moodle"], non_graded="score")
-    course.paths.results("farid", "attention").write_text(
+    partial = configured(cohort.paths, formats=["moodle"], non_graded="score")
+    cohort.paths.results("farid", "attention").write_text(
         '{"status": "crashed", "score": 3.5, "max_score": 10, "tests": []}'
     )
     table = rows(export_grades(partial, ["attention"], course=False)[0])
     assert {r["Username"]: r["attention"] for r in table}["farid"] == "3.5"
 
 
-def test_tests_csv_has_one_row_per_test_and_never_hidden_fields(course):
+def test_tests_csv_has_one_row_per_test_and_never_hidden_fields(cohort):
     """Is every test result a row (and an ungraded submission without tests one row), with
     no field that results.json's contract does not name?"""
-    written = export_grades(course.paths, list(TESTS))
+    written = export_grades(cohort.paths, list(TESTS))
     path = next(p for p in written if p.name == "tests-course.csv")
     table = rows(path)
-    expected = sum(max(1, len(r["tests"])) for a in TESTS for r in course.results[a].values())
-    expected += sum(len(v) for v in course.submitted_only.values())
+    expected = sum(max(1, len(r["tests"])) for a in TESTS for r in cohort.results[a].values())
+    expected += sum(len(v) for v in cohort.submitted_only.values())
     assert len(table) == expected
     ivan = [r for r in table if r["student"] == "ivan" and r["assignment"] == "attention"]
     assert len(ivan) == 1 and ivan[0]["submission_status"] == "invalid"
@@ -124,18 +124,18 @@ def test_cells_that_look_like_formulas_are_neutralised():
     assert safe_cell("alice") == "alice" and safe_cell(None) == ""
 
 
-def test_student_names_with_commas_quotes_and_newlines_survive(course):
+def test_student_names_with_commas_quotes_and_newlines_survive(cohort):
     """Does a student folder with CSV metacharacters round-trip through the CSV reader?"""
     name = 'o"neil, jr\nx'
     import json
     import random
 
-    from conftest import make_result
+    from synthetic_class import make_result
 
-    target = course.paths.results(name, "mlp")
+    target = cohort.paths.results(name, "mlp")
     target.parent.mkdir(parents=True)
     target.write_text(json.dumps(make_result("mlp", name, 1.0, random.Random(1))))
-    written = export_grades(configured(course.paths, formats=["moodle"]), ["mlp"], course=False)
+    written = export_grades(configured(cohort.paths, formats=["moodle"]), ["mlp"], course=False)
     assert name in {r["Username"] for r in rows(written[0])}
 
 
@@ -153,45 +153,45 @@ def add_graded_submission(gb, assignment: str, student: str, score: float, max_s
 
 
 @pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
-def test_nbgrader_csv_keeps_working(course_with_gradebook):
+def test_nbgrader_csv_keeps_working(cohort_with_gradebook):
     """With scores in nbgrader's gradebook, do both `dlgrade export` (nbgrader's CSV plugin)
     and `nbgrader export` itself produce nbgrader's CSV with those scores?"""
     from nbgrader.api import Gradebook
 
-    course = course_with_gradebook
-    cd = course.paths.coursedir
+    cohort = cohort_with_gradebook
+    cd = cohort.paths.coursedir
     with Gradebook(cd.db_url, cd.course_id) as gb:
-        for student, result in course.graded("mlp").items():
+        for student, result in cohort.graded("mlp").items():
             add_graded_submission(gb, "mlp", student, result["score"], result["max_score"])
-    written = export_grades(configured(course.paths, formats=["nbgrader"]), ["mlp"], course=False)
+    written = export_grades(configured(cohort.paths, formats=["nbgrader"]), ["mlp"], course=False)
     assert [p.name for p in written] == ["nbgrader-mlp.csv"]
     ours = {r["student_id"]: r for r in rows(written[0])}
     assert set(ours) == set(STUDENTS)
-    for student, result in course.graded("mlp").items():
+    for student, result in cohort.graded("mlp").items():
         assert float(ours[student]["score"]) == result["score"]
         assert float(ours[student]["max_score"]) == 8
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
-    theirs = course.root / "nbgrader-own.csv"
+    theirs = cohort.root / "nbgrader-own.csv"
     subprocess.run(
         [sys.executable, "-m", "nbgrader", "export", f"--db={cd.db_url}",
          f"--course={cd.course_id}", f"--to={theirs}"],
-        cwd=course.root, env=env, check=True, capture_output=True, timeout=120,
+        cwd=cohort.root, env=env, check=True, capture_output=True, timeout=120,
     )  # fmt: skip
     assert [r for r in rows(theirs) if r["assignment"] == "mlp"] == rows(written[0])
 
 
-def test_without_a_gradebook_the_nbgrader_csv_is_skipped(course):
+def test_without_a_gradebook_the_nbgrader_csv_is_skipped(cohort):
     """Is nbgrader's CSV skipped (not an error, no empty gradebook created) without one?"""
-    written = export_grades(configured(course.paths, formats=["nbgrader", "tests"]), ["mlp"])
+    written = export_grades(configured(cohort.paths, formats=["nbgrader", "tests"]), ["mlp"])
     assert [p.name for p in written] == ["tests-course.csv"]
-    assert not (course.root / "gradebook.db").exists()
+    assert not (cohort.root / "gradebook.db").exists()
 
 
 @pytest.mark.parametrize("bad", ["../x", "a/b", "..", ""])
-def test_assignment_names_cannot_escape_the_reports_folder(course, bad):
+def test_assignment_names_cannot_escape_the_reports_folder(cohort, bad):
     """Is an assignment name with a path separator refused before anything is written?"""
     with pytest.raises(ValueError):
-        export_grades(course.paths, [bad])
+        export_grades(cohort.paths, [bad])
 
 
 def test_csv_text_is_plain_csv():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import math
 
-from conftest import DUEDATES, make_paths, write_course
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from synthetic_class import DUEDATES, make_paths, write_course
 
 from dlgrade.report.load import (
     GradebookInfo,
@@ -73,8 +73,8 @@ def test_unknown_status_is_unreadable_not_graded():
 
 def test_every_submission_is_loaded_including_broken_ones(tmp_path):
     """Do missing, corrupt and non-object results.json files each become one submission?"""
-    course = write_course(tmp_path / "c")
-    paths = course.paths
+    cohort = write_course(tmp_path / "c")
+    paths = cohort.paths
     paths.results("ada", "mlp").write_text('{"status": "graded", "score": ')
     paths.results("ben", "mlp").write_text("[1, 2, 3]")
     paths.results("cleo", "mlp").write_bytes(b"\xff\xfe\x00")
@@ -83,7 +83,7 @@ def test_every_submission_is_loaded_including_broken_ones(tmp_path):
     orphan.parent.mkdir(parents=True)
     orphan.write_text(json.dumps({"status": "graded", "score": 4, "max_score": 8}))
     subs = {s.student: s for s in load_assignment(paths, "mlp")}
-    assert set(subs) == set(course.results["mlp"]) | {"zoe"}
+    assert set(subs) == set(cohort.results["mlp"]) | {"zoe"}
     assert subs["ada"].status == subs["ben"].status == subs["cleo"].status == "unreadable"
     assert subs["dmitri"].status == "missing"
     assert subs["zoe"].graded and subs["zoe"].score == 4
@@ -91,8 +91,8 @@ def test_every_submission_is_loaded_including_broken_ones(tmp_path):
 
 def test_results_are_found_under_a_root_with_glob_characters(tmp_path):
     """Does a course root like `term[1]*` still find every results.json?"""
-    course = write_course(tmp_path / "term[1]*?")
-    assert graded_students(course.paths, "mlp") == sorted(course.results["mlp"])
+    cohort = write_course(tmp_path / "term[1]*?")
+    assert graded_students(cohort.paths, "mlp") == sorted(cohort.results["mlp"])
 
 
 def test_no_gradebook_means_name_order_and_no_file_created(tmp_path):
@@ -108,9 +108,9 @@ def test_no_gradebook_means_name_order_and_no_file_created(tmp_path):
     ]
 
 
-def test_gradebook_due_dates_order_the_term(course_with_gradebook):
+def test_gradebook_due_dates_order_the_term(cohort_with_gradebook):
     """Do due dates from nbgrader's gradebook order the assignments, undated ones last?"""
-    info = load_gradebook(course_with_gradebook.paths)
+    info = load_gradebook(cohort_with_gradebook.paths)
     assert info.duedates == DUEDATES
     assert order_assignments(["diffusion", "attention", "mlp"], info) == [
         "mlp",

@@ -28,10 +28,10 @@ def tr(test_id, passed, score=1.0, output="", status=None) -> Result:
     )  # fmt: skip
 
 
-def test_summary_and_histogram_match_the_results_files(course):
+def test_summary_and_histogram_match_the_results_files(cohort):
     """Do mean, median and bin counts equal those computed straight from results.json?"""
-    subs = load_assignment(course.paths, "attention")
-    graded = course.graded("attention")
+    subs = load_assignment(cohort.paths, "attention")
+    graded = cohort.graded("attention")
     scores = [r["score"] for r in graded.values()]
     summary = stats.score_summary(subs)
     assert summary.n == len(scores)
@@ -66,10 +66,10 @@ def test_histogram_keeps_every_graded_submission(scores, bins, max_score):
     assert hist[0].lo <= min(scores, default=0) and hist[-1].hi >= max(scores, default=0)
 
 
-def test_item_analysis_matches_direct_counts_and_scipy(course):
+def test_item_analysis_matches_direct_counts_and_scipy(cohort):
     """Are pass counts and point-biserial correlations those of the raw files (and scipy)?"""
-    subs = load_assignment(course.paths, "attention")
-    graded = course.graded("attention")
+    subs = load_assignment(cohort.paths, "attention")
+    graded = cohort.graded("attention")
     items = {i.id: i for i in stats.item_analysis(subs)}
     rates = [i.pass_rate for i in stats.item_analysis(subs)]
     assert rates == sorted(rates)
@@ -94,7 +94,7 @@ def test_correlation_is_undefined_when_everyone_passes_or_too_few():
     assert stats.pearson([1, 0, 1], [3.0, 1.0, 2.0]) == pytest.approx(3**0.5 / 2)
 
 
-def test_failures_are_grouped_by_test_and_message_up_to_numbers(course):
+def test_failures_are_grouped_by_test_and_message_up_to_numbers(cohort):
     """Are messages differing only in numbers one group, with every student behind it?"""
     subs = [
         sub("a", 0, tests=[tr("t1", False, output="max abs diff 0.51")]),
@@ -110,17 +110,17 @@ def test_failures_are_grouped_by_test_and_message_up_to_numbers(course):
     assert (top.test_id, top.students, top.variants) == ("t1", ("a", "b"), 2)
     assert sum(g.count for g in groups) == 5  # f did not grade, g passed
     assert any(g.statuses == {"timeout": 1} and g.students == ("e",) for g in groups)
-    real = stats.failure_groups(load_assignment(course.paths, "attention"))
+    real = stats.failure_groups(load_assignment(cohort.paths, "attention"))
     for g in real:
         for student in g.students:
-            outputs = {t["output"] for t in course.results["attention"][student]["tests"]
+            outputs = {t["output"] for t in cohort.results["attention"][student]["tests"]
                        if t["id"] == g.test_id and t["status"] != "passed"}  # fmt: skip
             assert any(stats.message_key(o) == stats.message_key(g.message) for o in outputs)
 
 
-def test_not_graded_late_and_timing_lists(course):
+def test_not_graded_late_and_timing_lists(cohort):
     """Are timeouts/crashes/invalid/missing listed apart from real zeros, late and times right?"""
-    subs = load_assignment(course.paths, "attention")
+    subs = load_assignment(cohort.paths, "attention")
     assert {(s.student, s.status) for s in stats.not_graded(subs)} == {
         ("cleo", "timeout"), ("farid", "crashed"), ("ivan", "invalid"), ("jules", "missing"),
     }  # fmt: skip
@@ -130,9 +130,9 @@ def test_not_graded_late_and_timing_lists(course):
     timed = stats.timed(subs)
     assert timed[0].student == "cleo" and timed[0].execution_time == 120.4
     summary, total = stats.timing_summary(subs)
-    raw = [r["execution_time"] for r in course.results["attention"].values()]
+    raw = [r["execution_time"] for r in cohort.results["attention"].values()]
     assert total == pytest.approx(sum(raw)) and summary.n == len(raw)
     assert stats.count_statuses(subs) == {
-        "graded": len(course.graded("attention")), "crashed": 1, "invalid": 1, "missing": 1,
+        "graded": len(cohort.graded("attention")), "crashed": 1, "invalid": 1, "missing": 1,
         "timeout": 1,
     }  # fmt: skip

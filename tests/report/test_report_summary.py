@@ -6,9 +6,9 @@ import inspect
 import statistics
 from collections import Counter
 
-from conftest import TESTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from synthetic_class import TESTS
 
 from dlgrade.report.summary import format_summary
 
@@ -20,9 +20,9 @@ def test_signature_is_the_one_the_autograder_calls():
     assert sig.return_annotation in (str, "str")
 
 
-def test_summary_counts_statuses_and_names_the_most_failed_tests(course):
+def test_summary_counts_statuses_and_names_the_most_failed_tests(cohort):
     """Does the table show the status counts, mean/median and the top five failed tests?"""
-    results = list(course.results["attention"].values())
+    results = list(cohort.results["attention"].values())
     text = format_summary(results)
     lines = text.splitlines()
     counts = Counter(r["status"] for r in results)
@@ -57,7 +57,7 @@ def test_summary_never_raises_on_generated_classes(assignments, seed):
     """Does any mix of synthetic results give a non-empty summary?"""
     import random
 
-    from conftest import make_result
+    from synthetic_class import make_result
 
     rng = random.Random(seed)
     results = [make_result(a, f"s{i}", rng.random(), rng) for i, a in enumerate(assignments)]
