@@ -150,13 +150,17 @@ def timing_plot(subs: Sequence[Submission], prefix: str = "timing") -> Markup:
     many = len(subs) > 40
     with figure(6.4, 2.8 if many else 3.2) as fig:
         ax = fig.subplots()
-        for i, s in enumerate(subs):
-            seconds = s.execution_time or 0.0
-            ax.bar(i, seconds, color="#1565c0" if s.graded else FAIL, gid=f"sub-{i}")
+        bars = ax.bar(
+            range(len(subs)),
+            [s.execution_time or 0.0 for s in subs],
+            color=["#1565c0" if s.graded else FAIL for s in subs],
+        )
+        for i, (bar, s) in enumerate(zip(bars, subs)):
+            bar.set_gid(f"sub-{i}")
             data[f"sub-{i}"] = {
                 "class": "bar",
                 "data-student": s.student,
-                "data-seconds": fmt(seconds, 3),
+                "data-seconds": fmt(s.execution_time or 0.0, 3),
                 "data-status": s.status,
             }
         ax.set_xticks([] if many else range(len(subs)))

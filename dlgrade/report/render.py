@@ -18,7 +18,9 @@ def _num(value: float | None, digits: int = 4) -> str:
 
 
 def _corr(value: float | None) -> str:
-    return "–" if value is None else f"{value:+.2f}"
+    if value is None:
+        return "–"
+    return "0.00" if abs(value) < 0.005 else f"{value:+.2f}"
 
 
 def environment() -> Environment:

@@ -152,6 +152,7 @@ def add_graded_submission(gb, assignment: str, student: str, score: float, max_s
     gb.db.commit()
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 def test_nbgrader_csv_keeps_working(cohort_with_gradebook):
     """With scores in nbgrader's gradebook, do both `dlgrade export` (nbgrader's CSV plugin)
