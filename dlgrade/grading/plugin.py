@@ -224,29 +224,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def run(graders_dir: str, state: GradingState, extra_args: list[str] = ()) -> int:
     """Run the graders in `graders_dir` against `state`; returns pytest's exit code."""
     started = time.monotonic()
-    args = [
-        str(graders_dir),
-        "-p",
+    plugins = [
         "dlgrade.grading.plugin",
-        "-p",
         "no:cacheprovider",
-        "-p",
         "no:randomly",
-        "-p",
         "no:xdist",
-        "--assert=plain",
-        "--import-mode=importlib",
-        "--rootdir",
-        str(graders_dir),
-        "-c",
-        "/dev/null",
-        "-q",
-        "--no-header",
-        "-p",
+        "no:terminal",
         "no:warnings",
-        "--tb=no",
-        *extra_args,
     ]
+    args = [str(graders_dir), *(a for p in plugins for a in ("-p", p)), "--assert=plain",
+            "--import-mode=importlib", "--rootdir", str(graders_dir), "-c", "/dev/null",
+            *extra_args]  # fmt: skip
     code = pytest.main(args, plugins=[state])
     state.elapsed = time.monotonic() - started
     return int(code)

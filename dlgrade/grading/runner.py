@@ -160,6 +160,10 @@ def assemble(state: plugin.GradingState, session: SandboxSession | None) -> dict
                 if r.status == "error"
             ],
         }
+    for status, verb in (("timeout", "timed out"), ("crashed", "crashed the sandbox")):
+        n = sum(t["status"] == status for t in tests)
+        if n:
+            events.append(f"{n} test{'s' if n > 1 else ''} {verb}")
     if state.collection_errors:
         statuses.add("crashed")
         events.append("the graders failed to load; tell the instructor")
