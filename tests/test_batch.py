@@ -96,3 +96,16 @@ def _killer_config(c):
     cfg.Autograder.sandbox_backend = "no-such-backend"  # the pool process dies at start
     cfg.Autograder.workers = 1
     return cfg
+
+
+def test_a_timed_out_test_keeps_the_points_of_finished_tests(course):
+    """Does a hanging function cost only its own tests, with status timeout?"""
+    nb = course.notebook("reference")
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "scale_impl":
+            cell.source = "def scale(x, factor):\n    while True:\n        pass"
+    course.submit("hangs", nb)
+    r = course.grade(workers=1, Autograder__test_time_limit=3.0)["hangs"]
+    assert r["status"] == "timeout" and r["score"] == 3.0
+    assert [t["status"] for t in r["tests"]] == ["passed", "passed", "timeout"]
+    assert "timed out" in r["status_detail"]

@@ -1,0 +1,89 @@
+"""The local backend: what a sandbox can and cannot see, cold and forked alike."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+import pytest
+import torch
+
+from dlgrade.notebook import CodeCell
+from dlgrade.sandbox.backends.base import SandboxJob
+from dlgrade.sandbox.backends.local import LocalSandbox
+from dlgrade.sandbox.protocol import Ref
+from dlgrade.sandbox.session import SandboxSession, SessionSettings
+from tests.conftest import REPO
+
+PROBE = """
+import os, socket
+facts = {{}}
+facts["uid"] = os.getuid()
+facts["sees_repo_graders"] = os.path.exists({graders!r})
+facts["sees_root_home"] = bool(os.path.isdir("/root") and os.listdir("/root"))
+facts["cwd_writable"] = os.access(".", os.W_OK)
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=2)
+    facts["network"] = True
+except OSError:
+    facts["network"] = False
+facts["tmp_empty"] = sorted(os.listdir("/tmp")) in ([], ["sandbox"])
+def double(x):
+    return 2 * x
+"""
+
+
+def _session(backend, code: str, slot: int = 0) -> SandboxSession:
+    job = SandboxJob(slot=slot, label="test", hide=(str(REPO),))
+    return SandboxSession(backend, job, [CodeCell(0, code)], "", SessionSettings(cell_time_limit=60))
+
+
+def _get(session, name):
+    return session.request("get", {"target": Ref("ns", (name,))}, 0, time.monotonic() + 60)
+
+
+@pytest.fixture(params=[True, False], ids=["prefork", "cold"])
+def backend(request):
+    b = LocalSandbox(prefork=request.param)
+    yield b
+    b.close()
+
+
+@pytest.mark.slow
+def test_sandbox_sees_no_course_no_network_no_root(backend):
+    """Is the sandbox unprivileged, offline, and blind to the repo and home folders?"""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    code = PROBE.format(graders=str(REPO / "graders"), port=listener.getsockname()[1])
+    session = _session(backend, code)
+    try:
+        facts = _get(session, "facts")
+        out = session.request("call", {"target": Ref("ns", ("double",)), "args": [torch.ones(2)],
+                                       "kwargs": {}}, 0, time.monotonic() + 60)
+    finally:
+        session.close()
+        listener.close()
+    assert facts["network"] is False and facts["sees_repo_graders"] is False
+    assert facts["sees_root_home"] is False and facts["cwd_writable"] is True
+    if os.geteuid() == 0:
+        assert facts["uid"] != 0
+    assert torch.equal(out, torch.full((2,), 2.0))
+
+
+@pytest.mark.slow
+def test_forked_sandboxes_do_not_share_files():
+    """Does a file written by one forked sandbox stay invisible to the next one?"""
+    backend = LocalSandbox(prefork=True)
+    try:
+        first = _session(backend, "open('/tmp/sandbox/note.txt', 'w').write('secret')\n"
+                                  "open('/tmp/other.txt', 'w').write('secret')")
+        first.ensure_started()
+        first.close()
+        second = _session(backend, "import os\nleft = [os.path.exists('/tmp/sandbox/note.txt'), "
+                                   "os.path.exists('/tmp/other.txt')]")
+        assert _get(second, "left") == [False, False]
+        second.close()
+    finally:
+        backend.close()
