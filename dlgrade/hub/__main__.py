@@ -1,0 +1,3 @@
+from dlgrade.hub.app import main
+
+main()

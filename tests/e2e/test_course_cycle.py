@@ -1,0 +1,188 @@
+"""The whole course cycle on a real JupyterHub, clicked through in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import pwd
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from hubcourse import answers, cell_indices, hidden_fragments, leaks
+from hubdriver import HubUser
+from playwright.sync_api import expect
+
+from dlgrade.hub.users import run_as
+from dlgrade.notebook import is_grade, is_solution
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+GRADING_TIMEOUT_S = 600
+
+
+def student_work(student: HubUser, assignment: str, typed: dict[str, str], release_nb) -> None:
+    """Fetch the assignment, type the answers, run the visible tests, save and submit."""
+    student.open_assignment_list()
+    student.fetch(assignment)
+    student.shot("fetched")
+    panel = student.open_notebook(f"{assignment}/{assignment}.ipynb")
+    solutions, runnable, tests = cell_indices(release_nb)
+    for gid, index in solutions.items():
+        student.set_cell(panel, index, typed[gid])
+    student.shot("answered")
+    student.run_cells(panel, runnable)
+    student.shot("visible-tests-run")
+    student.save(panel)
+    student.open_assignment_list()
+    student.submit(assignment)
+    student.shot("submitted")
+
+
+def home(username: str) -> Path:
+    return Path(pwd.getpwnam(username).pw_dir)
+
+
+def saved_notebook(student: str, assignment: str):
+    return nbformat.read(home(student) / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def test_course_cycle(course_hub, browser, shots):
+    """Can an instructor release, students submit, a TA grade with the hidden graders and
+    release feedback, and students read a correct, leak-free score, all by clicking?"""
+    hub = course_hub
+    a = hub.assignment.name
+    course = hub.course_id
+    users = {}
+
+    def user(name: str) -> HubUser:
+        users[name] = HubUser(browser, hub.url, name, hub.passwords[name], shots)
+        return users[name]
+
+    try:
+        # 1. The instructor releases the assignment from the course's formgrader.
+        prof = user(hub.instructor)
+        prof.login()
+        prof.shot("lab")
+        prof.formgrader(course)
+        prof.shot("formgrader")
+        assert f"Successfully released '{a}'" in prof.formgrader_action(a, "release")
+        prof.shot("released")
+        prof.close_modal()
+        assert (hub.exchange / "outbound" / a / f"{a}.ipynb").exists()
+
+        # 2. Two students fetch it, answer (one correctly, one with a typical bug), run the
+        #    visible tests and submit.
+        release_nb = nbformat.read(hub.course_root / "release" / a / f"{a}.ipynb", as_version=4)
+        alice, bob = (user(name) for name in hub.students)
+        typed = {
+            alice.username: answers(hub.assignment, "reference"),
+            bob.username: answers(hub.assignment, hub.assignment.bug),
+        }
+        for student in (alice, bob):
+            student.login()
+            student_work(student, a, typed[student.username], release_nb)
+            saved = saved_notebook(student.username, a)
+            cells = {
+                c.metadata.nbgrader.grade_id: c for c in saved.cells if "nbgrader" in c.metadata
+            }
+            for gid, text in typed[student.username].items():
+                assert cells[gid].source.strip() == text.strip(), f"{student.username}: {gid}"
+            ran = [c for c in saved.cells if is_grade(c) and not is_solution(c)]
+            assert all(c.execution_count for c in ran), "the visible tests were not run"
+        correct = saved_notebook(alice.username, a)
+        for cell in correct.cells:
+            if is_grade(cell) and not is_solution(cell):
+                assert not [o for o in cell.outputs if o.output_type == "error"], cell.source
+
+        # 3. A student can open neither the formgrader nor another student's work.
+        for path in (
+            f"/services/{course}/formgrader/manage_assignments",
+            f"/services/{course}/api/contents/graders/{a}",
+            f"/user/{bob.username}/api/contents/{a}/{a}.ipynb",
+            f"/user/{bob.username}/files/{a}/{a}.ipynb",
+        ):
+            assert alice.status(path) in (403, 404), path
+        text = alice.visit(f"/services/{course}/formgrader/manage_assignments")
+        assert "403" in text and "Manage Assignments" not in text
+        alice.shot("formgrader-denied")
+        text = alice.visit(f"/user/{bob.username}/lab")
+        assert "403" in text and not alice.page.locator(".jp-LabShell").count()
+        alice.shot("other-student-denied")
+        for argv in (
+            ["ls", str(hub.exchange / "inbound")],
+            ["cat", str(home(bob.username) / a / f"{a}.ipynb")],
+            ["ls", str(hub.course_root / "graders")],
+        ):
+            assert run_as(alice.username, argv, check=False).returncode != 0, argv
+
+        # 4. The TA collects, grades with the platform's sandboxed hidden graders in the
+        #    course's terminal, and releases the feedback from the formgrader.
+        ta = user(hub.ta)
+        ta.login()
+        ta.formgrader(course)
+        assert "Successfully collected" in ta.formgrader_action(a, "collect")
+        ta.shot("collected")
+        ta.close_modal()
+        for student in (alice, bob):
+            assert (hub.course_root / "submitted" / student.username / a / f"{a}.ipynb").exists()
+        status = ta.run_in_terminal(
+            course,
+            f"python -m dlgrade autograde --assignment={a} && python -m dlgrade feedback --assignment={a}",
+            hub.course_root / ".e2e-grading.rc",
+            GRADING_TIMEOUT_S,
+        )
+        ta.shot("graded-in-terminal")
+        assert status == 0, hub.hub.log_tail()
+        results = {
+            s.username: json.loads(
+                (hub.course_root / "autograded" / s.username / a / "results.json").read_text()
+            )
+            for s in (alice, bob)
+        }
+        assert results[alice.username]["status"] == "graded"
+        assert results[alice.username]["score"] == results[alice.username]["max_score"] > 0
+        assert results[bob.username]["score"] < results[bob.username]["max_score"]
+        ta.formgrader(course)
+        row = ta.page.locator("#main-table tr", has_text=a)
+        expect(row.locator("td.num-submissions")).to_have_text("2")
+        ta.page.goto(f"{hub.url}/services/{course}/formgrader/manage_students")
+        for s in (alice, bob):
+            r = results[s.username]
+            expect(ta.page.locator("tr", has_text=s.username)).to_contain_text(
+                f"{round(r['score'], 2):g} / {round(r['max_score'], 2):g}"
+            )
+        ta.shot("gradebook")
+        ta.formgrader(course)
+        assert "Successfully released feedback" in ta.formgrader_action(a, "release-feedback")
+        ta.shot("feedback-released")
+        ta.close_modal()
+
+        # 5. Each student fetches and opens the feedback: the score is results.json's and no
+        #    hidden test source, input or expected value is on the page.
+        for student in (alice, bob):
+            r = results[student.username]
+            student.page.goto(f"{hub.url}/user/{student.username}/lab")
+            student.open_assignment_list()
+            student.fetch_feedback(a)
+            body = student.view_feedback(a, a)
+            score = body.locator("#total-score")
+            expect(score).to_have_text(re.compile(rf"^\s*{r['score']:g} / {r['max_score']:g}"))
+            assert float(score.get_attribute("data-score")) == r["score"]
+            assert float(score.get_attribute("data-max-score")) == r["max_score"]
+            student.shot("feedback")
+            lab_text = body.inner_text()
+            files = sorted((home(student.username) / a / "feedback").rglob("*.html"))
+            assert files, "no feedback file in the student's home"
+            rel = files[-1].relative_to(home(student.username))
+            student.page.goto(f"{hub.url}/user/{student.username}/files/{rel}")
+            page_html = student.page.content()
+            page_text = student.page.inner_text("body")
+            student.shot("feedback-page")
+            fragments = hidden_fragments(hub.assignment, list(typed[student.username].values()))
+            assert fragments, "found no hidden grader code to look for"
+            found = leaks(lab_text + "\n" + page_text, page_html, fragments)
+            assert not found, f"hidden content on {student.username}'s feedback page: {found}"
+    finally:
+        for u in users.values():
+            u.close()
