@@ -31,14 +31,14 @@ def copy_course(
 ) -> tuple[CoursePaths, Config]:
     """A scratch course with the same source/, graders/ and config, released."""
     shutil.rmtree(target, ignore_errors=True)
-    for a in assignments:
-        shutil.copytree(paths.source(a), target / "source" / a)
-        shutil.copytree(paths.graders(a), target / "graders" / a)
     config = Config(paths.config)
     config.CourseDirectory.root = str(target)
     config.CourseDirectory.db_url = f"sqlite:///{target}/gradebook.db"
     config.Exchange.root = str(target / "exchange")
     bench_paths = CoursePaths(CourseDirectory(config=config), config=config)
+    for a in assignments:
+        shutil.copytree(paths.source(a), bench_paths.source(a))
+        shutil.copytree(paths.graders(a), bench_paths.graders(a))
     api = NbGraderAPI(coursedir=bench_paths.coursedir, config=config)
     for a in assignments:
         release_assignment(api, bench_paths, a)

@@ -30,6 +30,11 @@ SUBCOMMANDS = {
         "Release, simulate a class, autograde, feedback, summary.",
     ),
     "bench": ("dlgrade.apps.bench.BenchApp", "Measure per-submission overhead and worker scaling."),
+    "variant": (
+        "dlgrade.apps.variant.VariantApp",
+        "Write a reference/blank/variant submission notebook.",
+    ),
+    "grade-one": ("dlgrade.apps.grade_one.GradeOneApp", "Grade one notebook and print its tests."),
     "check": (
         "dlgrade.apps.check.CheckApp",
         "Check that notebook points match the graders' points.",

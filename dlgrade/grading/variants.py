@@ -6,7 +6,6 @@ solution cells of the reference. Used by the tests (grader quality) and by the d
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,14 +91,6 @@ def build(
     return apply_variant(ref, load_variant(graders_dir / "variants" / f"{name}.py"))
 
 
-def course_paths(root: Path):
-    from nbgrader.coursedir import CourseDirectory
-
-    from dlgrade.paths import CoursePaths
-
-    return CoursePaths(CourseDirectory(root=str(root)))
-
-
 def build_for(paths, assignment: str, name: str) -> NotebookNode:
     """`build` with the assignment's paths taken from a CoursePaths."""
     nb_name = paths.notebook(assignment) + ".ipynb"
@@ -111,16 +102,7 @@ def build_for(paths, assignment: str, name: str) -> NotebookNode:
     )
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Write a reference/blank/variant submission.")
-    parser.add_argument("--assignment", required=True)
-    parser.add_argument("--variant", required=True)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--course-dir", default=".")
-    args = parser.parse_args(argv)
-    paths = course_paths(Path(args.course_dir).resolve())
-    nbformat.write(build_for(paths, args.assignment, args.variant), args.out)
-
-
 if __name__ == "__main__":
+    from dlgrade.apps.variant import main
+
     main()
