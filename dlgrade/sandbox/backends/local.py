@@ -8,6 +8,7 @@ and, when the grader runs as root, an unprivileged uid per worker slot.
 
 from __future__ import annotations
 
+import glob
 import os
 import resource
 import select
@@ -186,6 +187,9 @@ class LocalSandbox(SandboxBackend):
         visible = {str(_package_root().parent / "dlgrade"), str(Path(sys.prefix))}
         for path in sorted(visible, key=len):
             cmd += ["--ro-bind", path, path]
+        if self.allow_gpu:
+            for dev in sorted(glob.glob("/dev/nvidia*")) + sorted(glob.glob("/dev/dri/*")):
+                cmd += ["--dev-bind", dev, dev]
         if scratch is not None:
             cmd += ["--bind", str(scratch), SANDBOX_HOME]
         cmd += ["--dir", SANDBOX_HOME, "--chdir", SANDBOX_HOME]
