@@ -1,0 +1,124 @@
+"""Grader code that runs inside the sandbox, next to the student's objects.
+
+Every function returns plain data (or an object the grader keeps as a handle); none of
+them computes an expected value or decides a score. `student_ns` is the notebook's
+namespace, injected by the sandbox worker.
+"""
+
+import torch
+import torch.nn.functional as F
+
+student_ns: dict  # provided by the sandbox worker
+
+REVERSAL_DIGITS = 6
+REVERSAL_ALPHABET = 8
+
+
+def param_shapes(module: torch.nn.Module) -> dict:
+    """{parameter name: shape} in registration order."""
+    return {name: tuple(p.shape) for name, p in module.named_parameters()}
+
+
+def jacobian_of(fn, x: torch.Tensor, kwargs: dict | None = None) -> torch.Tensor:
+    """d fn(x, **kwargs) / d x for the first output of `fn`."""
+    kwargs = kwargs or {}
+
+    def first(inp):
+        out = fn(inp, **kwargs)
+        return out[0] if isinstance(out, (tuple, list)) else out
+
+    return torch.autograd.functional.jacobian(first, x)
+
+
+def call_twice(fn, *args, **kwargs) -> tuple:
+    """Two calls of `fn` with the same arguments (dropout on/off shows in the difference)."""
+    return fn(*args, **kwargs), fn(*args, **kwargs)
+
+
+def reversal_batch(gen: torch.Generator, batch: int) -> tuple:
+    x = torch.randint(0, REVERSAL_ALPHABET, (batch, REVERSAL_DIGITS), generator=gen)
+    return x, x.flip(1)
+
+
+@torch.no_grad()
+def _adam_step(params, grads, moments, lr, step, betas=(0.9, 0.999), eps=1e-8) -> None:
+    """One Adam update (torch.optim is avoided: building an optimizer imports torch._dynamo)."""
+    b1, b2 = betas
+    for p, g, (m, v) in zip(params, grads, moments):
+        if g is None:
+            continue
+        m.mul_(b1).add_(g, alpha=1 - b1)
+        v.mul_(b2).addcmul_(g, g, value=1 - b2)
+        denom = (v / (1 - b2**step)).sqrt_().add_(eps)
+        p.addcdiv_(m, denom, value=-lr / (1 - b1**step))
+
+
+def train_reversal(
+    seed: int, steps: int = 80, batch: int = 32, lr: float = 1e-2, embed_dim: int = 32
+) -> tuple:
+    """Train the student's TinyGPT to reverse digit strings: [x, SEP, reversed x].
+
+    The loss is taken here from the returned logits on the answer positions only, so
+    the student's own loss is not involved. Returns (model, losses).
+    """
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    sep = REVERSAL_ALPHABET
+    vocab = REVERSAL_ALPHABET + 1
+    model = student_ns["TinyGPT"](vocab, 2 * REVERSAL_DIGITS, embed_dim, 4, 2)  # noqa: F821
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
+    losses = []
+    for _ in range(steps):
+        x, y = reversal_batch(gen, batch)
+        seq = torch.cat([x, torch.full((batch, 1), sep), y[:, :-1]], dim=1)
+        logits = model(seq)[0]
+        answer = logits[:, REVERSAL_DIGITS:].reshape(-1, logits.size(-1))
+        loss = F.cross_entropy(answer, y.reshape(-1))
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
+        _adam_step(params, grads, moments, lr, len(losses) + 1)
+        losses.append(float(loss.detach()))
+    model.eval()
+    return model, losses
+
+
+@torch.no_grad()
+def decode_reversal(model, x: torch.Tensor) -> torch.Tensor:
+    """Greedy autoregressive answers of `model` for the digit strings `x` (no teacher forcing)."""
+    seq = torch.cat([x, torch.full((x.size(0), 1), REVERSAL_ALPHABET)], dim=1)
+    for _ in range(x.size(1)):
+        logits = model(seq)[0]
+        seq = torch.cat([seq, logits[:, -1].argmax(dim=-1, keepdim=True)], dim=1)
+    return seq[:, x.size(1) + 1 :]
+
+
+class OracleLM(torch.nn.Module):
+    """A fixed language model handed to the student's `generate`.
+
+    The next-token logits depend on the last token, on the first token of the window
+    and on the window length, so cropping mistakes change what comes out. It records
+    every context length it is called with.
+    """
+
+    def __init__(self, seed: int, vocab_size: int, block_size: int, scale: float = 2.0):
+        super().__init__()
+        gen = torch.Generator().manual_seed(seed)
+        self.vocab_size = vocab_size
+        self.block_size = block_size
+        self.last = torch.randn(vocab_size, vocab_size, generator=gen, dtype=torch.float64) * scale
+        self.first = torch.randn(vocab_size, vocab_size, generator=gen, dtype=torch.float64)
+        self.length = torch.randn(block_size + 64, vocab_size, generator=gen, dtype=torch.float64)
+        self.lengths: list[int] = []
+
+    def forward(self, idx: torch.Tensor, targets=None):
+        T = idx.size(1)
+        self.lengths.append(int(T))
+        logits = (
+            self.last[idx] + self.first[idx[:, :1]] + self.length[min(T, self.length.size(0) - 1)]
+        )
+        return logits, None
+
+
+def make_oracle(seed: int, vocab_size: int, block_size: int, scale: float = 2.0) -> OracleLM:
+    return OracleLM(seed, vocab_size, block_size, scale)

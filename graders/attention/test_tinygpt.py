@@ -1,0 +1,141 @@
+"""Task 6: TinyGPT(vocab_size, block_size, embed_dim, num_heads, num_layers)."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dlgrade.grading import expect
+
+pytestmark = pytest.mark.task("test_tinygpt")
+MSG = "TinyGPT's logits are wrong"
+
+
+def tokens(gen, vocab, *shape):
+    return torch.randint(0, vocab, shape, generator=gen)
+
+
+def trusted_variants(theirs, idx):
+    """What common architecture mistakes would give, computed with the reference's weights."""
+    T = idx.size(1)
+    mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
+    tok = theirs.tok_emb(idx)
+    pos = theirs.pos_emb(torch.arange(T))
+
+    def run(x, block_mask, final_norm=True):
+        for block in theirs.blocks:
+            x = block(x, mask=block_mask)
+        return theirs.head(theirs.ln_f(x) if final_norm else x)
+
+    with torch.no_grad():
+        return {
+            "the blocks are not given the causal mask": run(tok + pos, None),
+            "the position embedding is not added to the token embedding": run(tok, mask),
+            "the final LayerNorm ln_f is not applied before the head": run(tok + pos, mask, False),
+        }
+
+
+@pytest.mark.points(1)
+@pytest.mark.visible
+def test_shapes(sub, gen):
+    """logits have shape (B, T, vocab_size), loss is None without targets, T < block_size works."""
+    model = sub.TinyGPT(11, 8, 16, 2, 2)
+    expect.true(sub.get(model.block_size) == 8, "TinyGPT must store block_size as self.block_size")
+    for T in (8, 3):
+        result = model(tokens(gen, 11, 2, T))
+        expect.true(
+            isinstance(result, (tuple, list)) and len(result) == 2,
+            "forward must return a tuple (logits, loss)",
+        )
+        expect.shape(result[0], (2, T, 11), f"logits for T={T} must have shape (B, T, vocab_size)")
+        expect.true(result[1] is None, "without targets the loss must be None")
+
+
+@pytest.mark.points(1)
+def test_loss_is_mean_cross_entropy(sub, gen):
+    """The loss is the mean cross-entropy of the returned logits over all B·T positions."""
+    model = sub.TinyGPT(13, 6, 16, 2, 1)
+    idx, targets = tokens(gen, 13, 4, 6), tokens(gen, 13, 4, 6)
+    logits, loss = model(idx, targets)
+    logits = expect.tensor(logits, "logits must be a tensor").double()
+    loss = expect.tensor(loss, "with targets the loss must be a tensor")
+    expect.true(loss.numel() == 1, f"the loss must be a scalar, got shape {tuple(loss.shape)}")
+    loss = loss.reshape(())
+    expected = F.cross_entropy(logits.reshape(-1, 13), targets.reshape(-1))
+    expect.close(
+        loss, expected, "the loss is not the mean cross-entropy of the logits", rtol=1e-4,
+        diagnoses={
+            "the loss is summed instead of averaged over the B·T positions": expected * 24,
+            "the loss is summed over time and averaged over the batch; average over all "
+            "B·T positions": expected * 6,
+        },
+    )  # fmt: skip
+
+
+@pytest.mark.points(1)
+def test_loss_at_initialisation(sub, gen):
+    """At initialisation the loss is close to ln(vocab_size)."""
+    V = 48
+    model = sub.TinyGPT(V, 16, 32, 4, 2)
+    _, loss = model(tokens(gen, V, 16, 16), tokens(gen, V, 16, 16))
+    loss = float(expect.tensor(loss, "the loss must be a tensor"))
+    expect.true(
+        abs(loss - math.log(V)) < 0.06,
+        f"the loss at initialisation is {loss:.3f}, not close to ln V = {math.log(V):.3f}: "
+        "initialise Linear and Embedding weights from N(0, 0.02²) and biases to zero "
+        "(self.apply(self._init_weights))",
+    )
+
+
+@pytest.mark.points(2)
+def test_matches_reference(sub, ref, gen, randomize, load_weights):
+    """With the same weights, the logits equal the reference model's."""
+    theirs = ref.TinyGPT(17, 7, 12, 3, 2).double().eval()
+    params = randomize(theirs, gen)
+    mine = sub.TinyGPT(17, 7, 12, 3, 2)
+    load_weights(sub, mine, params, "TinyGPT")
+    mine.eval()
+    idx = tokens(gen, 17, 3, 7)
+    with torch.no_grad():
+        expected = theirs(idx)[0]
+    got = mine(idx)
+    expect.true(isinstance(got, (tuple, list)), "forward must return a tuple (logits, loss)")
+    expect.close(got[0], expected, MSG, diagnoses=trusted_variants(theirs, idx))
+
+
+@pytest.mark.points(1)
+def test_causal_by_perturbation(sub, gen):
+    """Changing tokens after position t leaves the logits up to t unchanged."""
+    model = sub.TinyGPT(13, 10, 16, 2, 2)
+    model.double()
+    model.eval()
+    idx = tokens(gen, 13, 3, 10)
+    for t in (0, 4, 8):
+        changed = idx.clone()
+        changed[:, t + 1 :] = (changed[:, t + 1 :] + 1 + tokens(gen, 12, 3, 9 - t)) % 13
+        before, after = model(idx)[0], model(changed)[0]
+        expect.close(
+            expect.tensor(after)[:, : t + 1], expect.tensor(before)[:, : t + 1],
+            f"TinyGPT is not causal: the logits at position {t} change when later tokens change "
+            "(use the causal mask in every block)",
+        )  # fmt: skip
+
+
+@pytest.mark.points(3)
+@pytest.mark.time_limit(60)
+def test_learns_reversal(sub, gen, seed):
+    """Trained for 80 steps inside the sandbox, TinyGPT reverses unseen 6-digit strings."""
+    model, losses = sub.helpers.train_reversal(seed % 1000)
+    expect.true(all(math.isfinite(v) for v in losses), "the training loss became NaN or inf")
+    x = torch.randint(0, 8, (256, 6), generator=gen)
+    answers = expect.tensor(sub.helpers.decode_reversal(model, x), "expected predicted tokens")
+    expect.shape(answers, (256, 6), "the decoded answers have the wrong shape")
+    accuracy = (answers == x.flip(1)).double().mean().item()
+    expect.true(
+        accuracy >= 0.9,
+        f"after 80 training steps TinyGPT reverses only {100 * accuracy:.0f}% of the digits of "
+        "unseen strings (a correct model reaches ~100%; training loss went from "
+        f"{losses[0]:.2f} to {losses[-1]:.2f}). Check the causal mask, the position "
+        "embeddings and the residual connections.",
+    )
