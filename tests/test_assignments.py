@@ -20,7 +20,9 @@ REPEATS = 4  # plus the reference itself: five gradings of one submission
 
 def _assignments() -> list[str]:
     src = REPO / "source"
-    return sorted(p.name for p in src.iterdir() if p.is_dir() and (REPO / "graders" / p.name).is_dir())
+    return sorted(
+        p.name for p in src.iterdir() if p.is_dir() and (REPO / "graders" / p.name).is_dir()
+    )
 
 
 @pytest.fixture(scope="module", params=_assignments())
@@ -91,9 +93,12 @@ def test_bug_variants_lose_points_with_a_message_naming_the_bug(graded):
             hits = [t for t in r["tests"] if test_id in t["id"]]
             if not hits:
                 problems.append(f"{v.name}: no test matches {test_id!r}")
-            elif not any(t["score"] < t["max_score"] and phrase.lower() in t["output"].lower()
-                         for t in hits):
-                problems.append(f"{v.name}: {test_id} " + repr([(t["status"], t["output"]) for t in hits]))
+            elif not any(
+                t["score"] < t["max_score"] and phrase.lower() in t["output"].lower() for t in hits
+            ):
+                problems.append(
+                    f"{v.name}: {test_id} " + repr([(t["status"], t["output"]) for t in hits])
+                )
     assert not problems, "\n".join(problems)
 
 
@@ -102,8 +107,9 @@ def test_grading_is_deterministic(graded):
     _, _, _, results = graded
     key = [(t["id"], t["score"], t["status"], t["output"]) for t in results["reference"]["tests"]]
     for i in range(REPEATS):
-        assert [(t["id"], t["score"], t["status"], t["output"])
-                for t in results[f"repeat{i}"]["tests"]] == key
+        assert [
+            (t["id"], t["score"], t["status"], t["output"]) for t in results[f"repeat{i}"]["tests"]
+        ] == key
 
 
 def test_notebook_points_match_grader_points(graded):

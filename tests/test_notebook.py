@@ -28,8 +28,14 @@ def test_edited_deleted_and_forged_locked_cells_are_restored():
     sub.cells[3].source = "pass"
     _meta(sub.cells[3])["points"] = 99
     del sub.cells[5]
-    sub.cells.append(nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {
-        "grade": True, "locked": True, "grade_id": "forged", "points": 9}}))
+    sub.cells.append(
+        nbformat.v4.new_code_cell(
+            "x = 1",
+            metadata={
+                "nbgrader": {"grade": True, "locked": True, "grade_id": "forged", "points": 9}
+            },
+        )
+    )
     sub.cells.append(nbformat.v4.new_code_cell("helper = 2"))
     fixed = restore_locked_cells(sub, release)
     ids = [_meta(c).get("grade_id") for c in fixed.cells]

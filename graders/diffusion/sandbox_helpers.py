@@ -22,7 +22,7 @@ def schedule(values: dict):
     `values`, so later tasks are graded on their own; a plain object if the class fails."""
     plain = types.SimpleNamespace(**{k: _copy(v) for k, v in values.items()})
     try:
-        obj = student_ns["DiffusionSchedule"](values["betas"].clone())
+        obj = student_ns["DiffusionSchedule"](values["betas"].clone())  # noqa: F821
         for name, value in values.items():
             setattr(obj, name, _copy(value))
         if all(_same(getattr(obj, name), value) for name, value in values.items()):

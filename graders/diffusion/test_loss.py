@@ -29,7 +29,9 @@ def _batch(seed: int, n: int = 8):
 
 def _scalar(value, what: str) -> torch.Tensor:
     loss = expect.tensor(value, f"{what} must return a tensor")
-    expect.true(loss.numel() == 1, f"{what} must return a single number (got shape {tuple(loss.shape)})")
+    expect.true(
+        loss.numel() == 1, f"{what} must return a single number (got shape {tuple(loss.shape)})"
+    )
     return loss.reshape(())
 
 
@@ -51,9 +53,7 @@ def _losses(sv, weight, bias, x0, t, noise):
         ).mean(),
         "the squared errors are summed; take the mean over all elements": sq.sum(),
         "the mean is over the batch only; take it over all elements": sq.sum() / x0.shape[0],
-        "the loss is the absolute error; it must be the squared error": (pred - noise)
-        .abs()
-        .mean(),
+        "the loss is the absolute error; it must be the squared error": (pred - noise).abs().mean(),
         "the loss is the root of the mean squared error; drop the square root": sq.mean().sqrt(),
     }
 
@@ -150,8 +150,7 @@ def test_random_noise(sub, cf, make_schedule, seed):
     band = cf.gaussian_band(eps.reshape(-1, 1), 0.0, 1.0)
     expect.true(
         band["ok"],
-        "the noise drawn inside ddpm_loss is not standard normal (use torch.randn, not "
-        "torch.rand)",
+        "the noise drawn inside ddpm_loss is not standard normal (use torch.randn, not torch.rand)",
     )
 
 

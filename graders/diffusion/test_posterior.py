@@ -63,9 +63,7 @@ def test_predict_x0_images(sub, cf, make_schedule, seed):
     xt, eps, t = _inputs(seed, (3, 2, 4, 5))
     expected, bugs = _x0_and_bugs(sv, xt, t, eps)
     out = sub.predict_x0_from_eps(xt, t, eps, sched)
-    expect.close(
-        out, expected, "predict_x0_from_eps is wrong on (B, C, H, W) data", diagnoses=bugs
-    )
+    expect.close(out, expected, "predict_x0_from_eps is wrong on (B, C, H, W) data", diagnoses=bugs)
 
 
 def test_round_trip(sub, cf, make_schedule, seed):
@@ -128,7 +126,7 @@ def test_posterior_variance(sub, cf, make_schedule, seed):
             )
         expected = torch.broadcast_to(_col(var, t, x0), shape)
 
-        def like(coef):
+        def like(coef, t=t, x0=x0, shape=shape):
             return torch.broadcast_to(_col(coef, t, x0), shape)
 
         expect.close(

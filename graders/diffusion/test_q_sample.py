@@ -36,13 +36,12 @@ def _expected_and_bugs(sv, x0, t, noise):
     m = lambda s, n: _marginal(x0, t, noise, s, n)  # noqa: E731
     expected = m(ab.sqrt(), (1 - ab).sqrt())
     bugs = {
-        "q_sample uses ᾱ_{t−1} instead of ᾱ_t (off by one: timestep t already includes "
-        "step t)": m(ab_prev.sqrt(), (1 - ab_prev).sqrt()),
+        "q_sample uses ᾱ_{t−1} instead of ᾱ_t (off by one: timestep t already includes step t)": m(
+            ab_prev.sqrt(), (1 - ab_prev).sqrt()
+        ),
         "q_sample uses the one-step α_t instead of the cumulative ᾱ_t": m(a.sqrt(), b.sqrt()),
         "q_sample scales the noise by √β_t instead of √(1 − ᾱ_t)": m(ab.sqrt(), b.sqrt()),
-        "q_sample misses the square roots: the coefficients are √ᾱ_t and √(1 − ᾱ_t)": m(
-            ab, 1 - ab
-        ),
+        "q_sample misses the square roots: the coefficients are √ᾱ_t and √(1 − ᾱ_t)": m(ab, 1 - ab),
         "q_sample misses the square root of 1 − ᾱ_t": m(ab.sqrt(), 1 - ab),
         "q_sample swaps the two coefficients (√ᾱ_t multiplies x₀, √(1 − ᾱ_t) the noise)": m(
             (1 - ab).sqrt(), ab.sqrt()
@@ -69,7 +68,9 @@ def test_image_data(sub, cf, make_schedule, seed):
     try:
         out = sub.q_sample(x0, t, noise, sched)
     except StudentError as exc:
-        expect.fail(f"q_sample fails on image-shaped data (B, C, H, W) ({exc.type}): {BROADCAST_HINT}")
+        expect.fail(
+            f"q_sample fails on image-shaped data (B, C, H, W) ({exc.type}): {BROADCAST_HINT}"
+        )
     expected, bugs = _expected_and_bugs(sv, x0, t, noise)
     expect.close(out, expected, "q_sample is wrong on (B, C, H, W) data", diagnoses=bugs)
 
@@ -107,7 +108,7 @@ def test_matches_forward_chain(sub, cf, make_schedule, seed):
         out = expect.tensor(sub.q_sample(x0, t, noise, sched), "q_sample must return a tensor")
         expect.shape(out, (n, 2), "q_sample must keep the shape of x0")
         out = out.double()
-        z_mean = ((out.mean(0) - chain.mean(0)) / (out.var(0) / n + chain.var(0) / n).sqrt())
+        z_mean = (out.mean(0) - chain.mean(0)) / (out.var(0) / n + chain.var(0) / n).sqrt()
         z_var = (out.var(0) - chain.var(0)) / (
             (2 * out.var(0) ** 2 / (n - 1) + 2 * chain.var(0) ** 2 / (n - 1)).sqrt() + 1e-300
         )

@@ -99,7 +99,7 @@ def test_step_variance(sub, cf, make_schedule, oracle, seed):
         out = _repeat_step(sub, model, sched, x_one, t, 20000, seed + t)
         mean = _step_mean(cf, sv, x_one, t)[0]
 
-        def band(v):
+        def band(v, out=out, mean=mean):
             return cf.gaussian_band(out, mean, torch.full((2,), float(v), dtype=torch.float64))
 
         if band(sv["posterior_variance"][t])["var"] <= 5:

@@ -80,9 +80,7 @@ def test_cosine_alpha_bar(sub):
         expect.shape(betas, (T,), f"cosine_beta_schedule({T}, s) must return T values")
         implied = _implied_alpha_bar(betas)[: T - 1]
         wrong = {
-            "ᾱ_t is f(t)/f(0) instead of f(t+1)/f(0): the first β is 0 (off by one)": dict(
-                shift=0
-            ),
+            "ᾱ_t is f(t)/f(0) instead of f(t+1)/f(0): the first β is 0 (off by one)": dict(shift=0),
             "f(τ) must be the *squared* cosine": dict(square=False),
             "the argument of the cosine must be divided by (1 + s)": dict(scale=False),
         }
@@ -121,9 +119,7 @@ def test_cosine_clipping_and_monotonicity(sub):
         atol=1e-9,
     )
     expect.true((betas > 0).all(), "every cosine β must be strictly positive")
-    expect.true(
-        (betas[1:] >= betas[:-1] - 1e-12).all(), "cosine β's must not decrease with t"
-    )
+    expect.true((betas[1:] >= betas[:-1] - 1e-12).all(), "cosine β's must not decrease with t")
     linear = expect.tensor(sub.linear_beta_schedule(T), "linear_beta_schedule").double()
     expect.shape(linear, (T,), "linear_beta_schedule must return T values")
     expect.true((linear[1:] > linear[:-1]).all(), "linear β's must increase with t")

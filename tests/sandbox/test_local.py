@@ -36,7 +36,9 @@ def double(x):
 
 def _session(backend, code: str, slot: int = 0) -> SandboxSession:
     job = SandboxJob(slot=slot, label="test", hide=(str(REPO),))
-    return SandboxSession(backend, job, [CodeCell(0, code)], "", SessionSettings(cell_time_limit=60))
+    return SandboxSession(
+        backend, job, [CodeCell(0, code)], "", SessionSettings(cell_time_limit=60)
+    )
 
 
 def _get(session, name):
@@ -60,8 +62,12 @@ def test_sandbox_sees_no_course_no_network_no_root(backend):
     session = _session(backend, code)
     try:
         facts = _get(session, "facts")
-        out = session.request("call", {"target": Ref("ns", ("double",)), "args": [torch.ones(2)],
-                                       "kwargs": {}}, 0, time.monotonic() + 60)
+        out = session.request(
+            "call",
+            {"target": Ref("ns", ("double",)), "args": [torch.ones(2)], "kwargs": {}},
+            0,
+            time.monotonic() + 60,
+        )
     finally:
         session.close()
         listener.close()
@@ -77,12 +83,18 @@ def test_forked_sandboxes_do_not_share_files():
     """Does a file written by one forked sandbox stay invisible to the next one?"""
     backend = LocalSandbox(prefork=True)
     try:
-        first = _session(backend, "open('/tmp/sandbox/note.txt', 'w').write('secret')\n"
-                                  "open('/tmp/other.txt', 'w').write('secret')")
+        first = _session(
+            backend,
+            "open('/tmp/sandbox/note.txt', 'w').write('secret')\n"
+            "open('/tmp/other.txt', 'w').write('secret')",
+        )
         first.ensure_started()
         first.close()
-        second = _session(backend, "import os\nleft = [os.path.exists('/tmp/sandbox/note.txt'), "
-                                   "os.path.exists('/tmp/other.txt')]")
+        second = _session(
+            backend,
+            "import os\nleft = [os.path.exists('/tmp/sandbox/note.txt'), "
+            "os.path.exists('/tmp/other.txt')]",
+        )
         assert _get(second, "left") == [False, False]
         second.close()
     finally:

@@ -3,7 +3,7 @@ direct mean formula 1/√α_t (x_t − β_t/√(1−ᾱ_t) ε)), FiLM-conditione
 
 KIND = "correct"
 CELLS = {
-    "diffusion_schedule_impl": '''
+    "diffusion_schedule_impl": """
 class DiffusionSchedule:
     def __init__(self, betas):
         self.betas = torch.as_tensor(betas, dtype=torch.float64)
@@ -18,8 +18,8 @@ class DiffusionSchedule:
         self.posterior_variance = self.betas * (1.0 - self.alphas_cumprod_prev) / (1.0 - self.alphas_cumprod)
         self.posterior_mean_coef1 = self.betas * torch.sqrt(self.alphas_cumprod_prev) / (1.0 - self.alphas_cumprod)
         self.posterior_mean_coef2 = (1.0 - self.alphas_cumprod_prev) * torch.sqrt(self.alphas) / (1.0 - self.alphas_cumprod)
-''',
-    "q_sample_impl": '''
+""",
+    "q_sample_impl": """
 def _gather(a, t, x_shape, like):
     out = a.gather(-1, t.cpu()).to(like)
     return out.reshape(t.shape[0], *((1,) * (len(x_shape) - 1)))
@@ -30,8 +30,8 @@ def q_sample(x0, t, noise, sched):
         _gather(sched.alphas_cumprod, t, x0.shape, x0).sqrt() * x0
         + _gather(1.0 - sched.alphas_cumprod, t, x0.shape, x0).sqrt() * noise
     )
-''',
-    "posterior_impl": '''
+""",
+    "posterior_impl": """
 def predict_x0_from_eps(xt, t, eps, sched):
     return (
         _gather(1.0 / sched.alphas_cumprod, t, xt.shape, xt).sqrt() * xt
@@ -46,16 +46,16 @@ def q_posterior_mean_variance(x0, xt, t, sched):
     )
     variance = _gather(sched.posterior_variance, t, xt.shape, xt)
     return mean, variance
-''',
-    "ddpm_loss_impl": '''
+""",
+    "ddpm_loss_impl": """
 def ddpm_loss(model, x0, sched, t=None, noise=None, generator=None):
     b = x0.shape[0]
     t = torch.randint(0, sched.num_timesteps, (b,), generator=generator) if t is None else t
     noise = torch.randn(x0.shape, dtype=x0.dtype, generator=generator) if noise is None else noise
     x_noisy = q_sample(x0=x0, t=t, noise=noise, sched=sched)
     return F.mse_loss(noise, model(x_noisy, t), reduction="mean")
-''',
-    "sampling_impl": '''
+""",
+    "sampling_impl": """
 @torch.no_grad()
 def p_sample_step(model, xt, t, sched, generator=None):
     b = xt.shape[0]
@@ -75,8 +75,8 @@ def p_sample_loop(model, shape, sched, generator=None):
     for i in range(sched.num_timesteps - 1, -1, -1):
         img = p_sample_step(model, img, i, sched, generator)
     return img
-''',
-    "network_impl": '''
+""",
+    "network_impl": """
 def timestep_embedding(t, dim):
     half = dim // 2
     freqs = torch.exp(-math.log(10000) * torch.arange(0, half, dtype=torch.float32) / half)
@@ -100,8 +100,8 @@ class EpsMLP(nn.Module):
         scale, shift = self.film(timestep_embedding(t, self.time_dim)).chunk(2, dim=1)
         h = F.gelu(self.inp(x)) * (1 + scale) + shift
         return self.out(F.gelu(self.mid(h)))
-''',
-    "ddim_impl": '''
+""",
+    "ddim_impl": """
 @torch.no_grad()
 def ddim_step(model, xt, t, t_prev, sched):
     tt = torch.full((xt.shape[0],), t, dtype=torch.long)
@@ -120,5 +120,5 @@ def ddim_sample(model, shape, sched, num_steps, generator=None):
     for i in range(len(ts) - 1, -1, -1):
         x = ddim_step(model, x, ts[i], -1 if i == 0 else ts[i - 1], sched)
     return x
-''',
+""",
 }

@@ -3,7 +3,7 @@ Ho et al.'s clipped log-variance with a noise mask, a concatenating MLP."""
 
 KIND = "correct"
 CELLS = {
-    "schedules_impl": '''
+    "schedules_impl": """
 import numpy as np
 
 
@@ -18,8 +18,8 @@ def cosine_beta_schedule(T, s=0.008):
     f = np.cos((tau / T + s) / (1 + s) * np.pi / 2) ** 2
     betas = [1 - f[t + 1] / f[t] for t in range(T)]
     return torch.from_numpy(np.minimum(np.array(betas), 0.999))
-''',
-    "diffusion_schedule_impl": '''
+""",
+    "diffusion_schedule_impl": """
 class DiffusionSchedule:
     def __init__(self, betas):
         self.betas = torch.as_tensor(betas, dtype=torch.float64)
@@ -45,16 +45,16 @@ class DiffusionSchedule:
             self.posterior_variance[t] = var
             self.posterior_mean_coef1[t] = var * self.alphas_cumprod_prev[t].sqrt() * prior_precision
             self.posterior_mean_coef2[t] = var * self.alphas[t].sqrt() / self.betas[t]
-''',
-    "q_sample_impl": '''
+""",
+    "q_sample_impl": """
 def q_sample(x0, t, noise, sched):
     rows = []
     for i in range(x0.shape[0]):
         ab = sched.alphas_cumprod[int(t[i])].item()
         rows.append(math.sqrt(ab) * x0[i] + math.sqrt(1 - ab) * noise[i])
     return torch.stack(rows)
-''',
-    "posterior_impl": '''
+""",
+    "posterior_impl": """
 def predict_x0_from_eps(xt, t, eps, sched):
     rows = []
     for i in range(xt.shape[0]):
@@ -72,8 +72,8 @@ def q_posterior_mean_variance(x0, xt, t, sched):
         means.append(c1 * x0[i] + c2 * xt[i])
         variances.append(torch.full_like(xt[i], sched.posterior_variance[ti].item()))
     return torch.stack(means), torch.stack(variances)
-''',
-    "ddpm_loss_impl": '''
+""",
+    "ddpm_loss_impl": """
 def ddpm_loss(model, x0, sched, t=None, noise=None, generator=None):
     if noise is None:
         noise = torch.randn(x0.shape, generator=generator, dtype=x0.dtype)
@@ -81,8 +81,8 @@ def ddpm_loss(model, x0, sched, t=None, noise=None, generator=None):
         t = torch.randint(sched.num_timesteps, (x0.shape[0],), generator=generator)
     prediction = model(q_sample(x0, t, noise, sched), t)
     return ((prediction - noise) ** 2).mean()
-''',
-    "sampling_impl": '''
+""",
+    "sampling_impl": """
 def p_sample_step(model, xt, t, sched, generator=None):
     with torch.no_grad():
         tt = torch.full((xt.shape[0],), t, dtype=torch.long)
@@ -104,8 +104,8 @@ def p_sample_loop(model, shape, sched, generator=None):
             x = p_sample_step(model, x, t, sched, generator=generator)
             t -= 1
         return x
-''',
-    "network_impl": '''
+""",
+    "network_impl": """
 def timestep_embedding(t, dim):
     half = dim // 2
     columns = []
@@ -132,8 +132,8 @@ class EpsMLP(nn.Module):
 
     def forward(self, x, t):
         return self.layers(torch.cat([x, timestep_embedding(t, self.time_dim)], dim=1))
-''',
-    "ddim_impl": '''
+""",
+    "ddim_impl": """
 def ddim_step(model, xt, t, t_prev, sched):
     with torch.no_grad():
         tt = torch.full((xt.shape[0],), t, dtype=torch.long)
@@ -152,5 +152,5 @@ def ddim_sample(model, shape, sched, num_steps, generator=None):
     for t, t_prev in zip(steps[::-1], previous[::-1]):
         x = ddim_step(model, x, t, t_prev, sched)
     return x
-''',
+""",
 }

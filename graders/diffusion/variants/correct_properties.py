@@ -3,7 +3,7 @@ indexing with [(...,) + (None,) * k], full-shape variances, explicit float32 cas
 
 KIND = "correct"
 CELLS = {
-    "schedules_impl": '''
+    "schedules_impl": """
 def linear_beta_schedule(T, beta_start=1e-4, beta_end=0.02):
     steps = torch.arange(T, dtype=torch.float64)
     return beta_start + (beta_end - beta_start) * steps / (T - 1)
@@ -15,8 +15,8 @@ def cosine_beta_schedule(T, s=0.008):
 
     t = torch.arange(T, dtype=torch.float64)
     return torch.clip(1 - f(t + 1) / f(t), 0, 0.999)
-''',
-    "diffusion_schedule_impl": '''
+""",
+    "diffusion_schedule_impl": """
 class DiffusionSchedule:
     def __init__(self, betas):
         self.betas = torch.as_tensor(betas, dtype=torch.float64)
@@ -45,8 +45,8 @@ class DiffusionSchedule:
     @property
     def posterior_mean_coef2(self):
         return (1 - self.alphas_cumprod_prev) * self.alphas ** 0.5 / (1 - self.alphas_cumprod)
-''',
-    "q_sample_impl": '''
+""",
+    "q_sample_impl": """
 def coefficient(values, t, x):
     return values[t][(...,) + (None,) * (x.ndim - 1)].type_as(x)
 
@@ -54,8 +54,8 @@ def coefficient(values, t, x):
 def q_sample(x0, t, noise, sched):
     ab = coefficient(sched.alphas_cumprod, t, x0)
     return torch.sqrt(ab) * x0 + torch.sqrt(1 - ab) * noise
-''',
-    "posterior_impl": '''
+""",
+    "posterior_impl": """
 def predict_x0_from_eps(xt, t, eps, sched):
     ab = coefficient(sched.alphas_cumprod, t, xt)
     return xt / ab.sqrt() - eps * ((1 - ab) / ab).sqrt()
@@ -66,8 +66,8 @@ def q_posterior_mean_variance(x0, xt, t, sched):
     c2 = coefficient(sched.posterior_mean_coef2, t, xt)
     var = coefficient(sched.posterior_variance, t, xt).expand_as(xt)
     return torch.addcmul(c2 * xt, c1, x0), var
-''',
-    "ddpm_loss_impl": '''
+""",
+    "ddpm_loss_impl": """
 def ddpm_loss(model, x0, sched, t=None, noise=None, generator=None):
     if t is None:
         t = torch.randint(low=0, high=len(sched.betas), size=x0.shape[:1], generator=generator)
@@ -75,8 +75,8 @@ def ddpm_loss(model, x0, sched, t=None, noise=None, generator=None):
         noise = torch.empty_like(x0).normal_(generator=generator)
     residual = model(q_sample(x0, t, noise, sched), t) - noise
     return residual.pow(2).sum() / residual.numel()
-''',
-    "sampling_impl": '''
+""",
+    "sampling_impl": """
 def p_sample_step(model, xt, t, sched, generator=None):
     with torch.inference_mode():
         t_batch = torch.tensor([t] * xt.shape[0])
@@ -92,8 +92,8 @@ def p_sample_loop(model, shape, sched, generator=None):
     for t in range(len(sched.betas))[::-1]:
         x = p_sample_step(model, x, t, sched, generator=generator)
     return x
-''',
-    "network_impl": '''
+""",
+    "network_impl": """
 def timestep_embedding(t, dim):
     half = dim // 2
     i = torch.arange(half, dtype=torch.float32)
@@ -119,8 +119,8 @@ class EpsMLP(nn.Module):
         for block, proj in zip(self.blocks, self.time_proj):
             h = h + block(F.silu(h + proj(emb)))
         return self.out(F.silu(h))
-''',
-    "ddim_impl": '''
+""",
+    "ddim_impl": """
 def ddim_step(model, xt, t, t_prev, sched):
     with torch.no_grad():
         t_batch = torch.tensor([t] * xt.shape[0])
@@ -137,5 +137,5 @@ def ddim_sample(model, shape, sched, num_steps, generator=None):
     for t, t_prev in reversed(pairs):
         x = ddim_step(model, x, t, t_prev, sched)
     return x
-''',
+""",
 }
