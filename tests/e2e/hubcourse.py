@@ -45,10 +45,12 @@ def candidates(course: Path) -> list[Assignment]:
     return found
 
 
-def size(assignment: Assignment) -> int:
-    """How much a student types and runs: the characters of the solution cells."""
+def size(assignment: Assignment) -> tuple[int, int]:
+    """How much a student runs and types: code cells outside experiments, then characters
+    of the solution cells."""
     nb = read_notebook(assignment.source_nb)
-    return sum(len(c.source) for c in nb.cells if is_solution(c))
+    runnable = [c for c in nb.cells if c.cell_type == "code" and not is_experiment(c)]
+    return len(runnable), sum(len(c.source) for c in nb.cells if is_solution(c))
 
 
 def pick_assignment(course: Path) -> Assignment:

@@ -1,0 +1,155 @@
+"""Grader-authored code that runs inside the sandbox, next to the student's objects.
+
+Oracle energies and models to hand to the student's functions, and probes that report
+plain facts (outputs, flags, gradients). Nothing here computes an expected value or a
+verdict: the trusted tests do.
+"""
+
+import torch
+from torch import nn
+
+
+def quadratic_energy(precision, mean):
+    """E(x) = (x - mean)^T precision (x - mean) / 2 for x of shape (N, d)."""
+
+    def energy(x):
+        d = x - mean.to(x)
+        return 0.5 * torch.einsum("ni,ij,nj->n", d, precision.to(x), d)
+
+    return energy
+
+
+def diagonal_energy(scale, center):
+    """E(x) = sum(scale * (x - center)^2) / 2 over all but the batch dimension."""
+
+    def energy(x):
+        d = x - center.to(x)
+        return 0.5 * (scale.to(x) * d * d).flatten(1).sum(1)
+
+    return energy
+
+
+def mlp(weights):
+    """Linear -> tanh -> Linear with the given weights (w1, b1, w2, b2), float64."""
+    w1, b1, w2, b2 = (weights[k] for k in ("w1", "b1", "w2", "b2"))
+    net = nn.Sequential(
+        nn.Linear(w1.shape[1], w1.shape[0]), nn.Tanh(), nn.Linear(w2.shape[1], w2.shape[0])
+    )
+    net = net.double()
+    with torch.no_grad():
+        for p, v in zip(net.parameters(), (w1, b1, w2, b2)):
+            p.copy_(v)
+    return net
+
+
+def model_energy(model):
+    """E(x) = -logsumexp of the model's logits."""
+
+    def energy(x):
+        return -torch.logsumexp(model(x), dim=-1)
+
+    return energy
+
+
+def _grads(model):
+    return [None if p.grad is None else p.grad.detach().clone() for p in model.parameters()]
+
+
+def _set_grads(model, grads):
+    for p, g in zip(model.parameters(), grads):
+        p.grad = None if g is None else g.clone()
+
+
+def _facts(out, model):
+    is_tensor = isinstance(out, torch.Tensor)
+    return {
+        "out": out.detach().clone() if is_tensor else None,
+        "is_tensor": is_tensor,
+        "requires_grad": bool(is_tensor and out.requires_grad),
+        "has_grad_fn": bool(is_tensor and out.grad_fn is not None),
+        "param_grads": _grads(model),
+    }
+
+
+def sgld_step_facts(step_fn, weights, preset_grads, x, step_size, noise_std, seed, no_grad):
+    """Run the student's sgld_step on an MLP energy; report the output and the model's grads."""
+    model = mlp(weights)
+    _set_grads(model, preset_grads)
+    gen = torch.Generator().manual_seed(seed)
+    if no_grad:
+        with torch.no_grad():
+            out = step_fn(x, model_energy(model), step_size, noise_std=noise_std, generator=gen)
+    else:
+        out = step_fn(x, model_energy(model), step_size, noise_std=noise_std, generator=gen)
+    return _facts(out, model)
+
+
+def sgld_sample_facts(sample_fn, weights, x0, n_steps, step_size, noise_std, seed):
+    """Run the student's sgld_sample from an x0 that requires grad; report plain facts."""
+    model = mlp(weights)
+    x0 = x0.clone().requires_grad_(True)
+    gen = torch.Generator().manual_seed(seed)
+    out = sample_fn(model_energy(model), x0, n_steps, step_size, noise_std=noise_std, generator=gen)
+    facts = _facts(out, model)
+    facts["x0_after"] = x0.detach().clone()
+    return facts
+
+
+def inputs_after(fn, args, kwargs):
+    """Call fn(*args, **kwargs); return its result and the tensor arguments afterwards."""
+    out = fn(*args, **kwargs)
+    after = [a.detach().clone() if isinstance(a, torch.Tensor) else None for a in args]
+    return {"out": out, "args_after": after}
+
+
+def twice_with_generator(fn, args, kwargs, seed):
+    """fn called twice, each time with a fresh generator seeded `seed` but a different
+    global random state; returns both results."""
+    outs = []
+    for global_seed in (11, 12):
+        torch.manual_seed(global_seed)
+        outs.append(fn(*args, **dict(kwargs, generator=torch.Generator().manual_seed(seed))))
+    return outs
+
+
+def buffer_twins(buffer_cls, size, shape, reinit_freq, low, high, seed, n):
+    """Two buffers built and sampled with identically seeded generators under different
+    global random states: (initial content, x, idx) of each."""
+    runs = []
+    for global_seed in (21, 22):
+        torch.manual_seed(global_seed)
+        gen = torch.Generator().manual_seed(seed)
+        buf = buffer_cls(size, shape, reinit_freq, low, high, gen)
+        initial = buf.buffer.detach().clone()
+        x, idx = buf.sample(n)
+        runs.append({"initial": initial, "x": x, "idx": idx})
+    return runs
+
+
+def jem_loss_facts(loss_fn, weights, x_lab, y_lab, x_data, x_s0, mix):
+    """Backpropagate the student's jem_loss where x_sample depends on the model's
+    parameters (as a sampler that kept its graph would); report the gradients."""
+    model = mlp(weights)
+    x_sample = x_s0 + mix * torch.tanh(model(x_s0))[:, : x_s0.shape[1]]
+    loss, stats = loss_fn(model, x_lab, y_lab, x_data, x_sample)
+    loss.backward()
+    return {"loss": loss.detach().clone(), "param_grads": _grads(model)}
+
+
+def train_blobs(train_fn, x, y, x_test, seed, hidden, n_samples, kwargs):
+    """Train a fresh MLP with the student's train_jem; report its logits on x_test, samples
+    drawn from the returned replay buffer and the training history."""
+    torch.manual_seed(seed)
+    model = nn.Sequential(
+        nn.Linear(x.shape[1], hidden),
+        nn.SiLU(),
+        nn.Linear(hidden, hidden),
+        nn.SiLU(),
+        nn.Linear(hidden, int(y.max()) + 1),
+    )
+    gen = torch.Generator().manual_seed(seed)
+    buffer, history = train_fn(model, x, y, generator=gen, **kwargs)
+    samples, _ = buffer.sample(n_samples)
+    with torch.no_grad():
+        logits = model(x_test)
+    return {"logits": logits, "samples": samples.detach(), "history": history}
