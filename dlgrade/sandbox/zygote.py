@@ -20,7 +20,7 @@ import sys
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
-MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 2, 4, 0x4000, 1 << 18
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 0x1000, 0x4000, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP = 1, 4, 38, 24
 SCRATCH = "/tmp/sandbox"
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -46,6 +46,12 @@ def _drop_capabilities() -> None:
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 
 
+def runtime_paths() -> list[str]:
+    """What every sandbox must still see: the interpreter's environment and this package."""
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    return sorted({os.path.realpath(sys.prefix), package}, key=len)
+
+
 def isolate_child() -> str:
     """Called in the forked child: namespaces, fresh /tmp, no capabilities.
 
@@ -69,9 +75,20 @@ def isolate_child() -> str:
         _write("/proc/self/uid_map", f"{uid} {uid} 1")
         _write("/proc/self/gid_map", f"{gid} {gid} 1")
         _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount private")
+        # the fresh /tmp would cover a checkout or venv that lives under /tmp: keep those
+        keep = {
+            p: os.open(p, os.O_PATH | os.O_DIRECTORY)
+            for p in runtime_paths()
+            if p.startswith("/tmp/")
+        }
         _check(
             _libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0700"), "tmpfs"
         )
+        for path, fd in keep.items():
+            os.makedirs(path, exist_ok=True)
+            source = f"/proc/self/fd/{fd}".encode()
+            _check(_libc.mount(source, path.encode(), None, MS_BIND | MS_REC, None), "bind")
+            os.close(fd)
         level = "namespaces"
     except OSError:
         level = "process"

@@ -29,6 +29,7 @@ from dlgrade.sandbox.backends.base import (
     kill_process_group,
     register_backend,
 )
+from dlgrade.sandbox.zygote import runtime_paths
 
 SANDBOX_HOME = "/tmp/sandbox"
 
@@ -112,6 +113,11 @@ class ForkedProcess(SandboxProcess):
         self.close_pipes()
 
 
+SYSTEM_DIRS = frozenset(
+    {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/dev", "/proc", "/sys"}
+)
+
+
 def _package_root() -> Path:
     import dlgrade
 
@@ -181,11 +187,15 @@ class LocalSandbox(SandboxBackend):
         checkout = _package_root().parent
         hidden = [*self.hidden_paths, *self.extra_hidden_paths, *hide]
         if (checkout / "pyproject.toml").exists():
-            hidden.append(str(checkout))  # an editable install: its graders/ and source/ too
+            # an editable install: hide the checkout (graders/, source/) and the folder it
+            # hangs from, whose own permissions might not let the sandbox uid through
+            hidden.append(str(checkout))
+            top = "/" + checkout.parts[1]
+            if top not in SYSTEM_DIRS:
+                hidden.append(top)
         for path in sorted({os.path.realpath(p) for p in hidden if os.path.exists(p)}, key=len):
             cmd += ["--tmpfs", path]
-        visible = {str(_package_root().parent / "dlgrade"), str(Path(sys.prefix))}
-        for path in sorted(visible, key=len):
+        for path in runtime_paths():
             cmd += ["--ro-bind", path, path]
         if self.allow_gpu:
             for dev in sorted(glob.glob("/dev/nvidia*")) + sorted(glob.glob("/dev/dri/*")):
