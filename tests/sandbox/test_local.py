@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import time
 
@@ -14,7 +15,7 @@ from dlgrade.sandbox.backends.base import SandboxJob
 from dlgrade.sandbox.backends.local import LocalSandbox
 from dlgrade.sandbox.protocol import Ref
 from dlgrade.sandbox.session import SandboxSession, SessionSettings
-from tests.conftest import REPO
+from tests.conftest import REPO, WORK
 
 PROBE = """
 import os, socket
@@ -99,3 +100,21 @@ def test_forked_sandboxes_do_not_share_files():
         second.close()
     finally:
         backend.close()
+
+
+def test_a_folder_closed_to_other_users_is_named():
+    """Does the backend name the folder that keeps the sandbox uid from its interpreter?"""
+    from dlgrade.sandbox.backends.local import _closed_to_others
+
+    base = WORK / "permissions"
+    shutil.rmtree(base, ignore_errors=True)
+    inner = base / "course" / ".venv"
+    inner.mkdir(parents=True)
+    try:
+        assert _closed_to_others(str(inner)) == _closed_to_others(str(WORK))
+        os.chmod(base / "course", 0o700)
+        assert _closed_to_others(str(inner)) in (str(base / "course"), _closed_to_others(str(WORK)))
+        if _closed_to_others(str(WORK)) is None:
+            assert _closed_to_others(str(inner)) == str(base / "course")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

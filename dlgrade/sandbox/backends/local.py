@@ -15,6 +15,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -116,6 +117,14 @@ class ForkedProcess(SandboxProcess):
 SYSTEM_DIRS = frozenset(
     {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/dev", "/proc", "/sys"}
 )
+
+
+def _closed_to_others(path: str) -> str | None:
+    """The first folder on the way to `path` that other users may not search, if any."""
+    for folder in [*reversed(Path(path).parents), Path(path)]:
+        if not os.stat(folder).st_mode & stat.S_IXOTH:
+            return str(folder)
+    return None
 
 
 def _package_root() -> Path:
@@ -232,8 +241,21 @@ class LocalSandbox(SandboxBackend):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._zygotes: dict[int, Zygote] = {}
+        self._checked_reachable = False
 
     def launch(self, job: SandboxJob) -> SandboxProcess:
+        if self._uid(job.slot) is not None and not self._checked_reachable:
+            self._checked_reachable = True
+            for path in runtime_paths():
+                blocked = _closed_to_others(path)
+                if blocked:
+                    self.log.error(
+                        "the sandbox uid cannot reach %s: %s is closed to other users "
+                        "(chmod o+x it, or keep the course and its venv elsewhere); every "
+                        "sandbox will crash while starting",
+                        path,
+                        blocked,
+                    )
         if not self.prefork:
             return self._launch_cold(job)
         zygote = self._zygotes.get(job.slot)
