@@ -58,7 +58,10 @@ def simulate_class(paths: CoursePaths, assignment: str, bug_variants: int) -> li
     for v in [v for v in variants if v.kind == "correct"]:
         add(f"alt_{v.name}", build_for(paths, assignment, v.name))
     for v in [v for v in variants if v.kind == "bug"][:bug_variants]:
-        add(f"bug_{v.name}", build_for(paths, assignment, v.name))
+        add(
+            v.name if v.name.startswith("bug_") else f"bug_{v.name}",
+            build_for(paths, assignment, v.name),
+        )
     blank = build_for(paths, assignment, "blank")
     for name, code in CHEATS.items():
         add(name, _with_extra_cell(blank, code))

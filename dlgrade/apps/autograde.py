@@ -9,14 +9,8 @@ from dlgrade.grading.autograder import Autograder
 
 
 def summary_text(results: list[dict]) -> str:
-    try:
-        from dlgrade.report.summary import format_summary
-    except ImportError:
-        lines = [
-            f"{r['student']:<20} {r['status']:<8} {r['score']:g}/{r['max_score']:g}"
-            for r in results
-        ]
-        return "\n".join(lines)
+    from dlgrade.report.summary import format_summary
+
     return format_summary(results)
 
 

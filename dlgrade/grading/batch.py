@@ -173,6 +173,13 @@ def run_batch(
     return results
 
 
+def score_text(result: dict) -> str:
+    """`score/max`, with the extra credit apart: `40/41 +4 extra`."""
+    extra = result.get("extra_credit_score") or 0.0
+    text = f"{result['score'] - extra:g}/{result['max_score']:g}"
+    return text + (f" +{extra:g} extra" if extra else "")
+
+
 def print_progress(total: int):
     count = {"n": 0}
 
@@ -182,7 +189,7 @@ def print_progress(total: int):
         filled = int(width * count["n"] / max(total, 1))
         sys.stderr.write(
             f"\r[{'#' * filled}{'.' * (width - filled)}] {count['n']}/{total} "
-            f"{job.student:<20.20} {result['status']:<8} {result['score']:g}/{result['max_score']:g}"
+            f"{job.student:<20.20} {result['status']:<8} {score_text(result)}"
         )
         sys.stderr.flush()
         if count["n"] == total:

@@ -23,7 +23,20 @@ def format_summary(results: list[dict]) -> str:
 
 
 def summary_table(subs: Sequence[Submission]) -> str:
-    """`format_summary` for submissions already loaded."""
+    """`format_summary` for submissions already loaded: one block per assignment."""
+    assignments = sorted({s.assignment for s in subs if s.assignment})
+    if len(assignments) > 1:
+        total = f"{len(subs)} submissions of {', '.join(assignments)}, by assignment:"
+        return "\n".join(
+            [
+                total,
+                *(_assignment_table([s for s in subs if s.assignment == a]) for a in assignments),
+            ]
+        )
+    return _assignment_table(subs)
+
+
+def _assignment_table(subs: Sequence[Submission]) -> str:
     assignments = sorted({s.assignment for s in subs if s.assignment})
     title = f"{len(subs)} submission{'' if len(subs) == 1 else 's'}"
     lines = [title + (f" of {', '.join(assignments)}" if assignments else "")]
