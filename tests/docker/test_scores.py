@@ -17,7 +17,7 @@ ASSIGNMENT = "attention"
 BUG_VARIANTS = 2  # the demo's class, with fewer bug variants to keep the run short
 # one more hostile submission: tries the network and the file system, then behaves
 PROBING = (
-    "import os, socket\nfor target in [('1.1.1.1', 53), ('172.17.0.1', 22)]:\n"
+    "import os, socket\nfor target in [('172.17.0.1', 22), ('127.0.0.1', 22)]:\n"
     "    try:\n        socket.create_connection(target, timeout=2)\n"
     "    except OSError:\n        pass\n"
     "for path in ['/owned', os.path.expanduser('~/owned')]:\n"
