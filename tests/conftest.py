@@ -69,6 +69,16 @@ class Course:
         return json.loads(self.paths.results(student, self.assignment).read_text())
 
 
+def copy_of_assignment(name: str, assignment: str) -> Course:
+    """A scratch course under build/ holding one real assignment of this repository."""
+    root = WORK / name
+    shutil.rmtree(root, ignore_errors=True)
+    for part in ("source", "graders", "release"):
+        shutil.copytree(REPO / part / assignment, root / part / assignment)
+    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    return Course(root, assignment)
+
+
 def make_course(template: Path = FIXTURE_COURSE) -> Course:
     root = WORK / uuid.uuid4().hex[:10]
     shutil.copytree(

@@ -13,7 +13,7 @@ import pytest
 
 from dlgrade.checks import points_mismatches
 from dlgrade.grading.variants import build_for, list_variants
-from tests.conftest import REPO, WORK, Course
+from tests.conftest import REPO, copy_of_assignment
 
 REPEATS = 4  # plus the reference itself: five gradings of one submission
 
@@ -29,12 +29,7 @@ def _assignments() -> list[str]:
 def graded(request):
     """A scratch copy of the course with the reference, blank, variants and repeats graded."""
     assignment = request.param
-    root = WORK / f"quality-{assignment}"
-    shutil.rmtree(root, ignore_errors=True)
-    for part in ("source", "graders", "release"):
-        shutil.copytree(REPO / part / assignment, root / part / assignment)
-    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
-    course = Course(root, assignment)
+    course = copy_of_assignment(f"quality-{assignment}", assignment)
     variants = list_variants(course.paths.graders(assignment))
     course.submit("reference", build_for(course.paths, assignment, "reference"))
     course.submit("blank", build_for(course.paths, assignment, "blank"))
@@ -44,7 +39,7 @@ def graded(request):
         course.submit(f"{v.kind}-{v.name}", build_for(course.paths, assignment, v.name))
     results = course.grade(workers=2)
     yield assignment, course, variants, results
-    shutil.rmtree(root, ignore_errors=True)
+    shutil.rmtree(course.root, ignore_errors=True)
 
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import pytest
 
 from dlgrade.demo import simulate_class
 from dlgrade.grading.variants import build_for
-from tests.conftest import REPO, WORK, Course
+from tests.conftest import WORK, Course, copy_of_assignment
 
 pytestmark = pytest.mark.docker
 
@@ -27,12 +27,7 @@ PROBING = (
 
 def _course(name: str) -> tuple[Course, list[str]]:
     """A scratch copy of the course with the demo's simulated class submitted."""
-    root = WORK / f"docker-{name}-{ASSIGNMENT}"
-    shutil.rmtree(root, ignore_errors=True)
-    for part in ("source", "graders", "release"):
-        shutil.copytree(REPO / part / ASSIGNMENT, root / part / ASSIGNMENT)
-    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
-    course = Course(root, ASSIGNMENT)
+    course = copy_of_assignment(f"docker-{name}-{ASSIGNMENT}", ASSIGNMENT)
     students = simulate_class(course.paths, ASSIGNMENT, BUG_VARIANTS)
     nb = build_for(course.paths, ASSIGNMENT, "reference")
     nb.cells.append(nbformat.v4.new_code_cell(PROBING))
