@@ -4,8 +4,11 @@ CourseDirectory are loaded exactly as nbgrader loads them."""
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 
+from nbgrader.apps import NbGraderAPI
 from nbgrader.apps.baseapp import NbGrader, nbgrader_aliases, nbgrader_flags
+from nbgrader.exchange.default.exchange import Exchange
 from traitlets import default
 
 from dlgrade.paths import CoursePaths
@@ -27,6 +30,14 @@ class DlGradeApp(NbGrader):
     @cached_property
     def paths(self) -> CoursePaths:
         return CoursePaths(self.coursedir, parent=self)
+
+    def course_api(self) -> NbGraderAPI:
+        """nbgrader's API for this course. A missing exchange folder inside the course is
+        made first: nbgrader logs one as CRITICAL even for steps that never use it."""
+        exchange = Path(Exchange(parent=self).root)
+        if not exchange.exists() and self.paths.root in exchange.parents:
+            exchange.mkdir(parents=True)
+        return NbGraderAPI(coursedir=self.coursedir, parent=self)
 
     def require_assignment(self) -> str:
         if self.extra_args:

@@ -6,7 +6,6 @@ import shutil
 import time
 
 from nbgrader.api import Gradebook
-from nbgrader.apps import NbGraderAPI
 from traitlets import Integer, Unicode
 
 from dlgrade.apps.autograde import summary_text
@@ -37,7 +36,7 @@ class DemoApp(DlGradeApp):
 
     def start(self) -> None:
         started = time.monotonic()
-        api = NbGraderAPI(coursedir=self.coursedir, parent=self)
+        api = self.course_api()
         grader = Autograder(parent=self)
         assignments = self.assignment_list()
         results = []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from nbgrader.apps import NbGraderAPI
-
 from dlgrade.apps.base import DlGradeApp
 from dlgrade.release import release_assignment
 
@@ -14,7 +12,7 @@ class ReleaseApp(DlGradeApp):
     name = "dlgrade-release"
 
     def start(self) -> None:
-        api = NbGraderAPI(coursedir=self.coursedir, parent=self)
+        api = self.course_api()
         for assignment in self.assignment_list():
             try:
                 path = release_assignment(api, self.paths, assignment)
