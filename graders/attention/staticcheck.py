@@ -63,6 +63,33 @@ def _string_lookups(node: ast.AST) -> list[str]:
     return out
 
 
+def _local_names(node: ast.AST) -> set[str]:
+    """Names bound inside the functions of `node` (arguments, assignments, loop, with and
+    comprehension targets, nested definitions, imports), less those declared global: a
+    load of one of them is the local, not the top-level name it shadows."""
+    local: set[str] = set()
+    declared_global: set[str] = set()
+    for scope in ast.walk(node):
+        if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        a = scope.args
+        local |= {x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if x}
+        for sub in ast.walk(scope):
+            if sub is scope:
+                continue
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
+                local.add(sub.id)
+            elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                local.add(sub.name)
+            elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+                local |= {(x.asname or x.name).split(".")[0] for x in sub.names}
+            elif isinstance(sub, ast.ExceptHandler) and sub.name:
+                local.add(sub.name)
+            elif isinstance(sub, ast.Global):
+                declared_global |= set(sub.names)
+    return local - declared_global
+
+
 def builtin_attention_used(source, name: str, skip: tuple[str, ...] = ()) -> set[str]:
     """Torch attention primitives reachable from the top-level definition(s) of `name`.
 
@@ -88,15 +115,23 @@ def builtin_attention_used(source, name: str, skip: tuple[str, ...] = ()) -> set
             continue
         seen.add(current)
         for node in top.get(current, []):
+            local = _local_names(node)
             for sub in ast.walk(node):
                 if isinstance(sub, ast.Attribute) and _forbidden(sub.attr):
                     if torch_alias(_root(sub)) or _root(sub) not in top and _root(sub) != "self":
                         found.add(sub.attr)
+                elif isinstance(sub, ast.ImportFrom) and (sub.module or "").startswith("torch"):
+                    found |= {a.name for a in sub.names if _forbidden(a.name)}
                 elif isinstance(sub, ast.Name):
                     target = imported.get(sub.id, "")
                     if _forbidden(target.rsplit(".", 1)[-1]) and target.startswith("torch"):
                         found.add(target.rsplit(".", 1)[-1])
-                    elif sub.id in top and sub.id != current:
+                    elif (
+                        isinstance(sub.ctx, ast.Load)
+                        and sub.id in top
+                        and sub.id != current
+                        and sub.id not in local
+                    ):
                         todo.append(sub.id)
                 for text in _string_lookups(sub):
                     if _forbidden(text):

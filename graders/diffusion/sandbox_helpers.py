@@ -8,7 +8,6 @@ notebook's namespace) is injected by the sandbox worker.
 from __future__ import annotations
 
 import math
-import types
 
 import torch
 import torch.nn as nn
@@ -19,17 +18,35 @@ student_ns: dict  # provided by the sandbox worker
 
 def schedule(values: dict):
     """The student's ``DiffusionSchedule(betas)`` with its documented attributes set to
-    `values`, so later tasks are graded on their own; a plain object if the class fails."""
-    plain = types.SimpleNamespace(**{k: _copy(v) for k, v in values.items()})
+    `values`, so later tasks are graded on their own. Where they cannot be set (read-only
+    properties) or the class fails, a stand-in serves `values` and passes every other
+    attribute (the student's own extras) on to the student's object, if there is one."""
     try:
         obj = student_ns["DiffusionSchedule"](values["betas"].clone())  # noqa: F821
+    except Exception:  # noqa: BLE001 - a broken class must not break the later tasks
+        return _Documented(values, None)
+    try:
         for name, value in values.items():
             setattr(obj, name, _copy(value))
         if all(_same(getattr(obj, name), value) for name, value in values.items()):
             return obj
-    except Exception:  # noqa: BLE001 - a broken class must not break the later tasks
+    except Exception:  # noqa: BLE001
         pass
-    return plain
+    return _Documented(values, obj)
+
+
+class _Documented:
+    """The documented schedule attributes at fixed values; the rest from `student`."""
+
+    def __init__(self, values: dict, student) -> None:
+        self.__dict__.update({k: _copy(v) for k, v in values.items()})
+        self.__dict__["_student"] = student
+
+    def __getattr__(self, name: str):
+        student = self.__dict__["_student"]
+        if student is None or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(student, name)
 
 
 def _copy(value):
