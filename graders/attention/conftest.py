@@ -93,6 +93,28 @@ def _load_weights(sub, handle, params: dict[str, torch.Tensor], what: str) -> No
     sub.builtins.load_state_dict(handle, {mapping[n]: t for n, t in params.items()}, strict=False)
 
 
+def _copy_trained(sub, handle, module: torch.nn.Module, what: str) -> torch.nn.Module:
+    """Give a trusted `module` the parameters of the submitted `handle` (fetched as plain
+    tensors), so the trusted side can measure what the submission's training produced."""
+    expected = {n: tuple(p.shape) for n, p in module.named_parameters()}
+    mapping = match_parameters(expected, sub.helpers.param_shapes(handle), what)
+    trained = sub.builtins.state_dict(handle)
+    values = {}
+    for name, shape in expected.items():
+        value = expect.tensor(trained.get(mapping[name]), f"{what}.{mapping[name]}")
+        expect.shape(value, shape, f"{what}.{mapping[name]}")
+        values[name] = value.to(next(module.parameters()).dtype)
+    module.load_state_dict(values, strict=False)
+    return module
+
+
+@pytest.fixture(scope="session")
+def copy_trained():
+    """`copy_trained(sub, handle, module, what)`: a submitted module's parameters, copied
+    into a trusted module of the same layout."""
+    return _copy_trained
+
+
 @pytest.fixture(scope="session")
 def load_weights():
     """`load_weights(sub, handle, params, what)`: float64 copy of `params` into a submitted module."""

@@ -53,9 +53,12 @@ def _adam_step(params, grads, moments, lr, step, betas=(0.9, 0.999), eps=1e-8) -
         p.addcdiv_(m, denom, value=-lr / (1 - b1**step))
 
 
-def train_reversal(
-    seed: int, steps: int = 80, batch: int = 32, lr: float = 1e-2, embed_dim: int = 32
-) -> tuple:
+def reversal_model_args() -> tuple:
+    """TinyGPT(vocab_size, block_size, embed_dim, num_heads, num_layers) of the reversal task."""
+    return (REVERSAL_ALPHABET + 1, 2 * REVERSAL_DIGITS, 32, 4, 2)
+
+
+def train_reversal(seed: int, steps: int = 80, batch: int = 32, lr: float = 1e-2) -> tuple:
     """Train the student's TinyGPT to reverse digit strings: [x, SEP, reversed x].
 
     The loss is taken here from the returned logits on the answer positions only, so
@@ -64,8 +67,7 @@ def train_reversal(
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     sep = REVERSAL_ALPHABET
-    vocab = REVERSAL_ALPHABET + 1
-    model = student_ns["TinyGPT"](vocab, 2 * REVERSAL_DIGITS, embed_dim, 4, 2)  # noqa: F821
+    model = student_ns["TinyGPT"](*reversal_model_args())  # noqa: F821
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]

@@ -124,13 +124,21 @@ def test_causal_by_perturbation(sub, gen):
 
 @pytest.mark.points(3)
 @pytest.mark.time_limit(60)
-def test_learns_reversal(sub, gen, seed):
-    """Trained for 80 steps inside the sandbox, TinyGPT reverses unseen 6-digit strings."""
+def test_learns_reversal(sub, ref, gen, seed, trusted_helpers, copy_trained):
+    """Trained for 80 steps inside the sandbox, TinyGPT reverses unseen 6-digit strings.
+
+    The trained weights come back as plain tensors and the answers are decoded here, by the
+    reference TinyGPT carrying them (its forward equals the student's, test_matches_reference),
+    so nothing in the sandbox can report a success it did not earn."""
     model, losses = sub.helpers.train_reversal(seed % 1000)
-    expect.true(all(math.isfinite(v) for v in losses), "the training loss became NaN or inf")
+    expect.true(
+        isinstance(losses, list) and all(math.isfinite(v) for v in losses),
+        "the training loss became NaN or inf",
+    )
+    trained = ref.TinyGPT(*trusted_helpers.reversal_model_args()).eval()
+    copy_trained(sub, model, trained, "TinyGPT")
     x = torch.randint(0, 8, (256, 6), generator=gen)
-    answers = expect.tensor(sub.helpers.decode_reversal(model, x), "expected predicted tokens")
-    expect.shape(answers, (256, 6), "the decoded answers have the wrong shape")
+    answers = trusted_helpers.decode_reversal(trained, x)
     accuracy = (answers == x.flip(1)).double().mean().item()
     expect.true(
         accuracy >= 0.9,
