@@ -84,6 +84,11 @@ def isolate_child() -> str:
         _check(
             _libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0700"), "tmpfs"
         )
+        if os.path.isdir("/dev/shm"):  # shared by every child of the template otherwise
+            _check(
+                _libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0700"),
+                "shm",
+            )
         for path, fd in keep.items():
             os.makedirs(path, exist_ok=True)
             source = f"/proc/self/fd/{fd}".encode()

@@ -12,7 +12,7 @@ import torch
 
 from dlgrade.notebook import CodeCell
 from dlgrade.sandbox.backends.base import SandboxJob
-from dlgrade.sandbox.backends.local import LocalSandbox
+from dlgrade.sandbox.backends.local import LocalSandbox, _pids_of
 from dlgrade.sandbox.protocol import Ref
 from dlgrade.sandbox.session import SandboxSession, SessionSettings
 from tests.conftest import REPO, WORK
@@ -87,17 +87,33 @@ def test_forked_sandboxes_do_not_share_files():
         first = _session(
             backend,
             "open('/tmp/sandbox/note.txt', 'w').write('secret')\n"
-            "open('/tmp/other.txt', 'w').write('secret')",
+            "open('/tmp/other.txt', 'w').write('secret')\n"
+            "import os\n"
+            "if os.path.isdir('/dev/shm'):\n"
+            "    open('/dev/shm/note', 'w').write('secret')\n"
+            # outlive the sandbox: no parent-death signal, a sleeping thread, no exit
+            "import ctypes, threading, time\n"
+            "ctypes.CDLL(None).prctl(1, 0, 0, 0, 0)\n"
+            "threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"
+            "os._exit = lambda code=0: time.sleep(600)",
         )
         first.ensure_started()
         first.close()
         second = _session(
             backend,
             "import os\nleft = [os.path.exists('/tmp/sandbox/note.txt'), "
-            "os.path.exists('/tmp/other.txt')]",
+            "os.path.exists('/tmp/other.txt'), os.path.exists('/dev/shm/note'), "
+            "sorted(p for p in os.listdir('/proc') if p.isdigit())]",
         )
-        assert _get(second, "left") == [False, False]
+        assert _get(second, "left") == [False, False, False, ["1"]]
         second.close()
+        if os.geteuid() == 0:
+            uid = backend.sandbox_uid_base
+            zygote = backend._zygotes[0]
+            deadline = time.monotonic() + 10
+            while _pids_of(uid) - zygote.own_pids and time.monotonic() < deadline:
+                time.sleep(0.1)  # killed processes are reaped asynchronously
+            assert not _pids_of(uid) - zygote.own_pids, "a finished sandbox left a process"
     finally:
         backend.close()
 

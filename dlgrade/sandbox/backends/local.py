@@ -35,17 +35,49 @@ from dlgrade.sandbox.zygote import runtime_paths
 SANDBOX_HOME = "/tmp/sandbox"
 
 
+def _pids_of(uid: int) -> set[int]:
+    """Every process whose real uid is `uid` (read from /proc/<pid>/status)."""
+    pids = set()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"{entry.path}/status") as fh:
+                for line in fh:
+                    if line.startswith("Uid:"):
+                        if int(line.split()[1]) == uid:
+                            pids.add(int(entry.name))
+                        break
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def kill_slot_processes(uid: int | None, keep: frozenset[int] = frozenset()) -> None:
+    """Kill what a finished sandbox left running under its slot's uid (a process that
+    cleared its parent-death signal, say), so it cannot hold the slot's process limit."""
+    if uid is None:
+        return
+    for pid in _pids_of(uid) - keep:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 class LocalProcess(SandboxProcess):
-    def __init__(self, popen: subprocess.Popen, scratch: Path):
+    def __init__(self, popen: subprocess.Popen, scratch: Path, uid: int | None = None):
         super().__init__(popen.stdin.fileno(), popen.stdout.fileno())
         self.popen = popen
         self.scratch = scratch
+        self.uid = uid
 
     def poll(self) -> int | None:
         return self.popen.poll()
 
     def kill(self) -> None:
         kill_process_group(self.popen.pid)
+        kill_slot_processes(self.uid)
         try:
             self.popen.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -61,10 +93,12 @@ class LocalProcess(SandboxProcess):
 class Zygote:
     """A warm template sandbox (see dlgrade.sandbox.zygote) and its control socket."""
 
-    def __init__(self, popen: subprocess.Popen, ctrl: socket.socket):
+    def __init__(self, popen: subprocess.Popen, ctrl: socket.socket, uid: int | None = None):
         self.popen = popen
         self.ctrl = ctrl
         self.buf = b""
+        self.uid = uid
+        self.own_pids: frozenset[int] = frozenset()  # the template's processes, once ready
 
     def alive(self) -> bool:
         return self.popen.poll() is None
@@ -110,6 +144,7 @@ class ForkedProcess(SandboxProcess):
                 self.zygote.ask(f"kill {self.pid}".encode(), timeout=10)
             except (EOFError, OSError):
                 self.zygote.stop()
+            kill_slot_processes(self.zygote.uid, self.zygote.own_pids)
             self.killed = True
         self.close_pipes()
 
@@ -297,11 +332,13 @@ class LocalSandbox(SandboxBackend):
             pass_fds=(child.fileno(),),
         )
         child.close()
-        zygote = Zygote(popen, parent)
+        zygote = Zygote(popen, parent, uid)
         try:
             state = zygote.read_line(self.zygote_start_timeout)
         except (EOFError, OSError):
             state = "dead"
+        if uid is not None:
+            zygote.own_pids = frozenset(_pids_of(uid))
         if state != "ready":
             zygote.stop()
             self.log.warning(
@@ -349,4 +386,4 @@ class LocalSandbox(SandboxBackend):
             start_new_session=True,
             close_fds=True,
         )
-        return LocalProcess(popen, scratch)
+        return LocalProcess(popen, scratch, uid)
