@@ -209,8 +209,8 @@ def write_frame(stream: BinaryIO, header: dict, blobs: list[bytes] = ()) -> None
 def parse_header(data: bytes) -> dict:
     try:
         header = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError(f"header is not JSON: {exc}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProtocolError(f"header is not JSON: {type(exc).__name__}") from None
     if not isinstance(header, dict):
         raise ProtocolError("header is not an object")
     sizes = header.get("blobs", [])

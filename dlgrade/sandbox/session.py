@@ -149,9 +149,7 @@ class SandboxSession:
                 rec = self.records[current]
                 if rec.status == "not run":
                     rec.outputs = _plain_outputs(header.get("outputs"))
-                    rec.error = (
-                        header.get("error") if isinstance(header.get("error"), dict) else None
-                    )
+                    rec.error = _plain_error(header.get("error"))
                     rec.status = "error" if rec.error else "ok"
                 current = None
             elif event == "helpers_failed":
@@ -205,7 +203,7 @@ class SandboxSession:
             raise StudentError(header.get("error") or {})
         try:
             return Decoder(blobs).decode(header.get("value"))
-        except (ProtocolError, ValueError, TypeError) as exc:
+        except (ProtocolError, ValueError, TypeError, RecursionError) as exc:
             raise SandboxCrashed(f"the sandbox sent malformed data ({exc})") from None
 
     def _drop(self) -> None:
@@ -222,6 +220,17 @@ class SandboxSession:
         header["blobs"] = [len(b) for b in enc.blobs]
         data = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
         proc.send(_LEN.pack(len(data)) + data, enc.blobs)
+
+
+def _plain_error(error: Any) -> dict | None:
+    """A cell's error as short strings (the sandbox may send anything)."""
+    if not isinstance(error, dict):
+        return None
+    return {
+        key: value[:limit]
+        for key, limit in (("type", 100), ("message", 2000), ("where", 200))
+        if isinstance(value := error.get(key), str)
+    } or {"type": "Error"}
 
 
 def _plain_outputs(outputs: Any) -> list[dict]:

@@ -35,49 +35,39 @@ from dlgrade.sandbox.zygote import runtime_paths
 SANDBOX_HOME = "/tmp/sandbox"
 
 
-def _pids_of(uid: int) -> set[int]:
-    """Every process whose real uid is `uid` (read from /proc/<pid>/status)."""
-    pids = set()
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid` (parents read from /proc/<pid>/stat)."""
+    children: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
-            with open(f"{entry.path}/status") as fh:
-                for line in fh:
-                    if line.startswith("Uid:"):
-                        if int(line.split()[1]) == uid:
-                            pids.add(int(entry.name))
-                        break
-        except (OSError, ValueError):
+            with open(f"{entry.path}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
-    return pids
-
-
-def kill_slot_processes(uid: int | None, keep: frozenset[int] = frozenset()) -> None:
-    """Kill what a finished sandbox left running under its slot's uid (a process that
-    cleared its parent-death signal, say), so it cannot hold the slot's process limit."""
-    if uid is None:
-        return
-    for pid in _pids_of(uid) - keep:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+        children.setdefault(ppid, []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
 
 
 class LocalProcess(SandboxProcess):
-    def __init__(self, popen: subprocess.Popen, scratch: Path, uid: int | None = None):
+    def __init__(self, popen: subprocess.Popen, scratch: Path):
         super().__init__(popen.stdin.fileno(), popen.stdout.fileno())
         self.popen = popen
         self.scratch = scratch
-        self.uid = uid
 
     def poll(self) -> int | None:
         return self.popen.poll()
 
     def kill(self) -> None:
         kill_process_group(self.popen.pid)
-        kill_slot_processes(self.uid)
         try:
             self.popen.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -93,12 +83,20 @@ class LocalProcess(SandboxProcess):
 class Zygote:
     """A warm template sandbox (see dlgrade.sandbox.zygote) and its control socket."""
 
-    def __init__(self, popen: subprocess.Popen, ctrl: socket.socket, uid: int | None = None):
+    def __init__(self, popen: subprocess.Popen, ctrl: socket.socket):
         self.popen = popen
         self.ctrl = ctrl
         self.buf = b""
-        self.uid = uid
         self.own_pids: frozenset[int] = frozenset()  # the template's processes, once ready
+
+    def kill_leftovers(self) -> None:
+        """Kill what earlier sandboxes of this template left running (a process that
+        cleared its parent-death signal, say), before it can hold the slot's limits."""
+        for pid in descendants(self.popen.pid) - self.own_pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
     def alive(self) -> bool:
         return self.popen.poll() is None
@@ -144,7 +142,6 @@ class ForkedProcess(SandboxProcess):
                 self.zygote.ask(f"kill {self.pid}".encode(), timeout=10)
             except (EOFError, OSError):
                 self.zygote.stop()
-            kill_slot_processes(self.zygote.uid, self.zygote.own_pids)
             self.killed = True
         self.close_pipes()
 
@@ -299,6 +296,7 @@ class LocalSandbox(SandboxBackend):
             if zygote is None:
                 return self._launch_cold(job)
             self._zygotes[job.slot] = zygote
+        zygote.kill_leftovers()
         to_child, from_parent = os.pipe()
         to_parent, from_child = os.pipe()
         try:
@@ -332,13 +330,12 @@ class LocalSandbox(SandboxBackend):
             pass_fds=(child.fileno(),),
         )
         child.close()
-        zygote = Zygote(popen, parent, uid)
+        zygote = Zygote(popen, parent)
         try:
             state = zygote.read_line(self.zygote_start_timeout)
         except (EOFError, OSError):
             state = "dead"
-        if uid is not None:
-            zygote.own_pids = frozenset(_pids_of(uid))
+        zygote.own_pids = frozenset(descendants(popen.pid))
         if state != "ready":
             zygote.stop()
             self.log.warning(
@@ -386,4 +383,4 @@ class LocalSandbox(SandboxBackend):
             start_new_session=True,
             close_fds=True,
         )
-        return LocalProcess(popen, scratch, uid)
+        return LocalProcess(popen, scratch)
