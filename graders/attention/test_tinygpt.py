@@ -111,6 +111,12 @@ def test_causal_by_perturbation(sub, gen):
     model.double()
     model.eval()
     idx = tokens(gen, 13, 3, 10)
+    first_changed = idx.clone()
+    first_changed[:, 0] = (first_changed[:, 0] + 1) % 13
+    expect.true(
+        not torch.allclose(expect.tensor(model(first_changed)[0]), expect.tensor(model(idx)[0])),
+        "TinyGPT's logits do not depend on the tokens at all",
+    )
     for t in (0, 4, 8):
         changed = idx.clone()
         changed[:, t + 1 :] = (changed[:, t + 1 :] + 1 + tokens(gen, 12, 3, 9 - t)) % 13
