@@ -6,12 +6,7 @@ from dlgrade.apps.base import DlGradeApp, base_aliases, base_flags
 from dlgrade.gradebook import duedate, store_results
 from dlgrade.grading import batch
 from dlgrade.grading.autograder import Autograder
-
-
-def summary_text(results: list[dict]) -> str:
-    from dlgrade.report.summary import format_summary
-
-    return format_summary(results)
+from dlgrade.report.summary import format_summary
 
 
 class AutogradeApp(DlGradeApp):
@@ -53,4 +48,4 @@ class AutogradeApp(DlGradeApp):
             if grader.write_gradebook and results:
                 store_results(self.paths, results)
             all_results += batch.load_results(self.paths, assignment)
-        print(summary_text(all_results))
+        print(format_summary(all_results))

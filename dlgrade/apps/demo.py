@@ -8,7 +8,6 @@ import time
 from nbgrader.api import Gradebook
 from traitlets import Integer, Unicode
 
-from dlgrade.apps.autograde import summary_text
 from dlgrade.apps.base import DlGradeApp, base_aliases, base_flags
 from dlgrade.demo import simulate_class
 from dlgrade.feedback import write_feedback
@@ -16,6 +15,7 @@ from dlgrade.gradebook import duedate, store_results
 from dlgrade.grading import batch
 from dlgrade.grading.autograder import Autograder
 from dlgrade.release import release_assignment
+from dlgrade.report.summary import format_summary
 
 
 class DemoApp(DlGradeApp):
@@ -64,7 +64,7 @@ class DemoApp(DlGradeApp):
                 write_feedback(self.paths, assignment, student)
             results += graded
         reports = self._reports(assignments)
-        print(summary_text(results))
+        print(format_summary(results))
         for path in reports:
             print(f"report: {path}")
         print(

@@ -10,12 +10,10 @@ import time
 import pytest
 import torch
 
-from dlgrade.notebook import CodeCell
 from dlgrade.sandbox.backends.base import SandboxJob
-from dlgrade.sandbox.protocol import Ref
-from dlgrade.sandbox.session import SandboxSession, SessionSettings
 from tests.conftest import REPO
 from tests.docker.conftest import owned_containers
+from tests.probe import call, get, probe_session
 
 pytestmark = pytest.mark.docker
 
@@ -72,16 +70,6 @@ def double(x):
 """
 
 
-def _session(backend, code: str, cell_limit: float = 60) -> SandboxSession:
-    job = SandboxJob(slot=0, label="docker-test", hide=(str(REPO),))
-    settings = SessionSettings(cell_time_limit=cell_limit, notebook_time_limit=cell_limit + 60)
-    return SandboxSession(backend, job, [CodeCell(0, code)], "", settings)
-
-
-def _get(session, name):
-    return session.request("get", {"target": Ref("ns", (name,))}, 0, time.monotonic() + 60)
-
-
 def test_container_is_offline_read_only_unprivileged_and_blind(docker_backend):
     """No network (not even the host), read-only root, no capabilities, non-root, no host files."""
     listener = socket.socket()
@@ -93,15 +81,10 @@ def test_container_is_offline_read_only_unprivileged_and_blind(docker_backend):
     # only this machine's own addresses: the host on Docker's default bridge, and loopback
     targets = [("172.17.0.1", port), ("127.0.0.1", port)]
     code = PROBE.format(repo=str(REPO / "graders"), secret=secret.name, targets=targets)
-    session = _session(docker_backend, code)
+    session = probe_session(docker_backend, code)
     try:
-        facts = _get(session, "facts")
-        out = session.request(
-            "call",
-            {"target": Ref("ns", ("double",)), "args": [torch.ones(2)], "kwargs": {}},
-            0,
-            time.monotonic() + 60,
-        )
+        facts = get(session, "facts")
+        out = call(session, "double", torch.ones(2))
     finally:
         session.close()
         listener.close()
@@ -123,21 +106,21 @@ def test_container_is_offline_read_only_unprivileged_and_blind(docker_backend):
 
 def test_containers_do_not_share_files(docker_backend):
     """Does a file one submission writes stay invisible to the next submission?"""
-    first = _session(
+    first = probe_session(
         docker_backend,
         "open('/sandbox/note.txt', 'w').write('secret')\nopen('/tmp/note.txt', 'w').write('x')\n"
         "done = True\n",
     )
     try:
-        assert _get(first, "done") is True
+        assert get(first, "done") is True
     finally:
         first.close()
-    second = _session(
+    second = probe_session(
         docker_backend,
         "import os\nseen = [p for p in ('/sandbox/note.txt', '/tmp/note.txt') if os.path.exists(p)]\n",
     )
     try:
-        assert _get(second, "seen") == []
+        assert get(second, "seen") == []
     finally:
         second.close()
 
@@ -149,7 +132,7 @@ def test_hung_cell_is_killed_from_outside_at_the_deadline(docker_backend):
         "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
         "while True:\n    time.sleep(0.05)\n"
     )
-    session = _session(docker_backend, code, cell_limit=3)
+    session = probe_session(docker_backend, code, cell_limit=3)
     started = time.monotonic()
     try:
         session.ensure_started()
@@ -167,7 +150,7 @@ def test_memory_bomb_crashes_only_its_container(docker_backend):
     """Allocating past the memory limit gets the container OOM-killed: a crashed cell."""
     docker_backend.memory_limit_mb = 256
     code = "blocks = []\nwhile True:\n    blocks.append(bytearray(32 * 2**20))\n"
-    session = _session(docker_backend, code)
+    session = probe_session(docker_backend, code)
     try:
         session.ensure_started()
     except Exception:  # noqa: BLE001

@@ -10,12 +10,9 @@ import time
 import pytest
 import torch
 
-from dlgrade.notebook import CodeCell
-from dlgrade.sandbox.backends.base import SandboxJob
 from dlgrade.sandbox.backends.local import LocalSandbox, descendants
-from dlgrade.sandbox.protocol import Ref
-from dlgrade.sandbox.session import SandboxSession, SessionSettings
 from tests.conftest import REPO, WORK
+from tests.probe import call, get, probe_session
 
 PROBE = """
 import os, socket
@@ -35,17 +32,6 @@ def double(x):
 """
 
 
-def _session(backend, code: str, slot: int = 0) -> SandboxSession:
-    job = SandboxJob(slot=slot, label="test", hide=(str(REPO),))
-    return SandboxSession(
-        backend, job, [CodeCell(0, code)], "", SessionSettings(cell_time_limit=60)
-    )
-
-
-def _get(session, name):
-    return session.request("get", {"target": Ref("ns", (name,))}, 0, time.monotonic() + 60)
-
-
 @pytest.fixture(params=[True, False], ids=["prefork", "cold"])
 def backend(request):
     b = LocalSandbox(prefork=request.param)
@@ -60,15 +46,10 @@ def test_sandbox_sees_no_course_no_network_no_root(backend):
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
     code = PROBE.format(graders=str(REPO / "graders"), port=listener.getsockname()[1])
-    session = _session(backend, code)
+    session = probe_session(backend, code)
     try:
-        facts = _get(session, "facts")
-        out = session.request(
-            "call",
-            {"target": Ref("ns", ("double",)), "args": [torch.ones(2)], "kwargs": {}},
-            0,
-            time.monotonic() + 60,
-        )
+        facts = get(session, "facts")
+        out = call(session, "double", torch.ones(2))
     finally:
         session.close()
         listener.close()
@@ -84,7 +65,7 @@ def test_forked_sandboxes_do_not_share_files():
     """Does a file written by one forked sandbox stay invisible to the next one?"""
     backend = LocalSandbox(prefork=True)
     try:
-        first = _session(
+        first = probe_session(
             backend,
             "open('/tmp/sandbox/note.txt', 'w').write('secret')\n"
             "open('/tmp/other.txt', 'w').write('secret')\n"
@@ -99,13 +80,13 @@ def test_forked_sandboxes_do_not_share_files():
         )
         first.ensure_started()
         first.close()
-        second = _session(
+        second = probe_session(
             backend,
             "import os\nleft = [os.path.exists('/tmp/sandbox/note.txt'), "
             "os.path.exists('/tmp/other.txt'), os.path.exists('/dev/shm/note'), "
             "sorted(p for p in os.listdir('/proc') if p.isdigit())]",
         )
-        assert _get(second, "left") == [False, False, False, ["1"]]
+        assert get(second, "left") == [False, False, False, ["1"]]
         # the first sandbox's leftover went when the second started: below the template
         # run only the second sandbox (pid 1 of its namespace) and its parent
         zygote = backend._zygotes[0]
