@@ -109,3 +109,21 @@ def test_a_timed_out_test_keeps_the_points_of_finished_tests(course):
     assert r["status"] == "timeout" and r["score"] == 3.0
     assert [t["status"] for t in r["tests"]] == ["passed", "passed", "timeout"]
     assert "timed out" in r["status_detail"]
+
+
+def test_a_submission_that_hangs_everywhere_stops_at_its_total_budget(course):
+    """Does the submission budget stop a submission that hangs in every test, with the
+    remaining tests recorded as timeouts rather than run to their own limits?"""
+    nb = course.notebook("reference")
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") in ("softmax_impl", "scale_impl"):
+            cell.source = "import time\ndef softmax(x, dim=-1):\n    time.sleep(3600)\n" + (
+                "def scale(x, factor):\n    time.sleep(3600)"
+            )
+    course.submit("sleeper", nb)
+    r = course.grade(
+        workers=1, Autograder__test_time_limit=5.0, Autograder__submission_time_limit=6.0
+    )["sleeper"]
+    assert r["status"] == "timeout" and r["score"] == 0.0
+    assert [t["status"] for t in r["tests"]] == ["timeout"] * 3
+    assert r["tests"][-1]["output"].startswith("not run: your submission used up its total")

@@ -29,6 +29,11 @@ class Autograder(LoggingConfigurable):
     test_time_limit = Float(60.0, help="Default wall-clock seconds for one hidden test.").tag(
         config=True
     )
+    submission_time_limit = Float(
+        600.0,
+        help="Wall-clock seconds for all of one submission's grading (cells and tests); "
+        "tests that would start later score as timeouts. 0 means no budget.",
+    ).tag(config=True)
     cell_time_limit = Float(
         60.0, help="Seconds one notebook cell may run before it is skipped."
     ).tag(config=True)
@@ -68,6 +73,7 @@ class Autograder(LoggingConfigurable):
             release_notebook=paths.release(assignment) / name,
             submission_notebook=notebook,
             test_time_limit=self.test_time_limit,
+            submission_time_limit=self.submission_time_limit or None,
             settings=self.settings(),
         )
 

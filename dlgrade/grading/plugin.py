@@ -18,7 +18,7 @@ import pytest
 
 from dlgrade.grading.proxy import CallContext, Submission, Transport
 from dlgrade.grading.static import SourceCode
-from dlgrade.sandbox.session import SandboxError, StudentError
+from dlgrade.sandbox.session import SandboxError, SandboxTimeout, StudentError
 
 MARKERS = {
     "points(n)": "points this test is worth (default 1)",
@@ -28,6 +28,7 @@ MARKERS = {
     "time_limit(seconds)": "wall-clock limit of this test's sandbox requests",
 }
 STATE = pytest.StashKey["GradingState"]()
+HELPERS_FILE = "sandbox_helpers.py"
 
 
 @dataclass
@@ -47,6 +48,10 @@ class TestResult:
         return asdict(self)
 
 
+class OutOfTime(SandboxTimeout):
+    """The submission's total time budget ran out before this test started."""
+
+
 class GradingState:
     """What one grading run needs (the transport, the reference) and what it found."""
 
@@ -56,8 +61,12 @@ class GradingState:
         reference: Callable[[], dict],
         source_code: str = "",
         default_time_limit: float = 60.0,
+        submission_time_limit: float | None = None,
     ):
         self.submission = Submission(transport)
+        self.started = time.monotonic()
+        self.submission_time_limit = submission_time_limit
+        self.cut_short: set[str] = set()
         self._reference = reference
         self._reference_ns: types.SimpleNamespace | None = None
         self.source = SourceCode(source_code)
@@ -72,6 +81,12 @@ class GradingState:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.collection_errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
+
+    def time_left(self) -> float | None:
+        """Seconds left of the submission's total budget (None: no budget)."""
+        if self.submission_time_limit is None:
+            return None
+        return self.submission_time_limit - (time.monotonic() - self.started)
 
     def reference(self) -> types.SimpleNamespace:
         if self._reference_ns is None:
@@ -104,6 +119,20 @@ def ref(request: pytest.FixtureRequest) -> types.SimpleNamespace:
 
 
 @pytest.fixture(scope="session")
+def trusted_helpers(request: pytest.FixtureRequest) -> types.ModuleType:
+    """The graders' sandbox_helpers.py, loaded in this trusted process as well (with an
+    empty `student_ns`): its model classes and oracles serve as grader-side twins, e.g.
+    to evaluate trained weights fetched from the sandbox."""
+    path = request.config.rootpath / HELPERS_FILE
+    module = types.ModuleType("trusted_sandbox_helpers")
+    module.__file__ = str(path)
+    module.student_ns = {}
+    if path.exists():
+        exec(compile(path.read_text(), str(path), "exec"), module.__dict__)
+    return module
+
+
+@pytest.fixture(scope="session")
 def source(request: pytest.FixtureRequest) -> SourceCode:
     """The submitted code, parsed but never executed here."""
     return _state(request.config).source
@@ -123,6 +152,13 @@ def _dlgrade_test_context(request: pytest.FixtureRequest, seed: int):
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     limit = state.meta.get(request.node.nodeid, {}).get("time_limit", state.default_time_limit)
+    left = state.time_left()
+    if left is not None:
+        if left <= 0:
+            raise OutOfTime("the submission's total time budget is used up")
+        if left < limit:
+            state.cut_short.add(request.node.nodeid)
+            limit = left
     state.submission._set_context(CallContext(request.node.nodeid, limit))
     yield
 
@@ -158,6 +194,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 def explain(exc: BaseException, visible: bool, when: str) -> tuple[str, str]:
     """(status, message) for an exception raised by a test: messages safe for students."""
+    if isinstance(exc, OutOfTime):
+        return "timeout", (
+            "not run: your submission used up its total grading time in earlier tests "
+            "(they were stopped at their time limits)"
+        )
     if isinstance(exc, StudentError):
         what = exc.type if exc.builtin else "an exception of a class defined in your code"
         msg = f"your code raised {what}" + (f" ({exc.where})" if exc.where else "")
@@ -202,6 +243,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     else:
         exc = call.excinfo.value if call.excinfo else Exception("unknown failure")
         status, message = explain(exc, meta["visible"], report.when)
+        if status == "timeout" and item.nodeid in state.cut_short:
+            message = (
+                "timed out: your submission's total grading time ran out during this test "
+                "(earlier tests used most of it)"
+            )
     if any(r.id == item.nodeid for r in state.results):
         return  # teardown after a failed call: the call's verdict stands
     points = meta["points"]

@@ -32,7 +32,6 @@ from dlgrade.sandbox.session import SandboxSession, SessionSettings
 
 log = logging.getLogger(__name__)
 STATUS_ORDER = ("invalid", "timeout", "crashed", "graded")
-HELPERS_FILE = "sandbox_helpers.py"
 
 
 @dataclass
@@ -43,6 +42,7 @@ class GradingInputs:
     release_notebook: Path | None
     submission_notebook: Path
     test_time_limit: float = 60.0
+    submission_time_limit: float | None = None
     settings: SessionSettings = field(default_factory=SessionSettings)
 
 
@@ -104,7 +104,7 @@ def grade(
         return invalid_result(str(exc)), None
     if inputs.release_notebook is not None and inputs.release_notebook.exists():
         submitted = restore_locked_cells(submitted, read_notebook(inputs.release_notebook))
-    helpers_path = inputs.graders_dir / HELPERS_FILE
+    helpers_path = inputs.graders_dir / plugin.HELPERS_FILE
     helpers = helpers_path.read_text() if helpers_path.exists() else ""
 
     session = None
@@ -118,6 +118,7 @@ def grade(
         reference=lambda: reference_namespace(inputs.source_notebook),
         source_code=code_of(submitted),
         default_time_limit=inputs.test_time_limit,
+        submission_time_limit=inputs.submission_time_limit,
     )
     try:
         if session is not None:

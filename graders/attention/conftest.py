@@ -34,12 +34,6 @@ def static() -> types.ModuleType:
     return _load("staticcheck")
 
 
-@pytest.fixture(scope="session")
-def trusted_helpers() -> types.ModuleType:
-    """sandbox_helpers.py loaded here too, for grader-side twins of the oracle model."""
-    return _load("sandbox_helpers")
-
-
 @pytest.fixture
 def gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
