@@ -136,20 +136,29 @@ def jem_loss_facts(loss_fn, weights, x_lab, y_lab, x_data, x_s0, mix):
     return {"loss": loss.detach().clone(), "param_grads": _grads(model)}
 
 
-def train_blobs(train_fn, x, y, x_test, seed, hidden, n_samples, kwargs):
-    """Train a fresh MLP with the student's train_jem; report its logits on x_test, samples
-    drawn from the returned replay buffer and the training history."""
-    torch.manual_seed(seed)
-    model = nn.Sequential(
-        nn.Linear(x.shape[1], hidden),
+def blobs_classifier(d_in: int, hidden: int, classes: int) -> nn.Module:
+    """The small classifier train_jem is graded with. The trusted side builds the same one
+    to evaluate the trained weights it fetches."""
+    return nn.Sequential(
+        nn.Linear(d_in, hidden),
         nn.SiLU(),
         nn.Linear(hidden, hidden),
         nn.SiLU(),
-        nn.Linear(hidden, int(y.max()) + 1),
+        nn.Linear(hidden, classes),
     )
+
+
+def train_blobs(train_fn, init_state, x, y, seed, n_samples, kwargs):
+    """Train `blobs_classifier`, starting from the grader's `init_state`, with the
+    student's train_jem; return the trained model (a handle), samples drawn from the
+    returned replay buffer and the training history."""
+    hidden, d_in = init_state["0.weight"].shape
+    model = blobs_classifier(d_in, hidden, init_state["4.weight"].shape[0])
+    model.load_state_dict(init_state)
+    torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     buffer, history = train_fn(model, x, y, generator=gen, **kwargs)
     samples, _ = buffer.sample(n_samples)
-    with torch.no_grad():
-        logits = model(x_test)
-    return {"logits": logits, "samples": samples.detach(), "history": history}
+    if isinstance(samples, torch.Tensor):
+        samples = samples.detach()
+    return {"model": model, "samples": samples, "history": history}
