@@ -176,8 +176,8 @@ def ring_batch(n: int, g: torch.Generator, modes: int, radius: float, std: float
     return (centres + std * torch.randn(n, 2, generator=g, dtype=torch.float64)).float()
 
 
-def train_on_ring(loss_fn, sample_fn, sched, cfg: dict) -> torch.Tensor:
-    """Train `RingMLP` with the student's loss, then draw samples with the student's sampler."""
+def train_on_ring(loss_fn, sched, cfg: dict) -> nn.Module:
+    """Train `RingMLP` with the student's loss; returns the network (a handle)."""
     seed = int(cfg["seed"])
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
@@ -192,6 +192,11 @@ def train_on_ring(loss_fn, sample_fn, sched, cfg: dict) -> torch.Tensor:
         loss.backward()
         opt.step()
         decay.step()
-    model.eval()
+    return model.eval()
+
+
+def sample_ring(sample_fn, model, sched, cfg: dict):
+    """Samples of the trained `model` drawn by the student's sampler."""
+    g = torch.Generator().manual_seed(int(cfg["seed"]) + 1)
     samples = sample_fn(model, (int(cfg["samples"]), 2), sched, generator=g)
     return samples.detach() if isinstance(samples, torch.Tensor) else samples

@@ -1,9 +1,13 @@
 """Task 7 (training): the student's loss and sampler learn a ring of Gaussians.
 
 The grader's own small ε-MLP is trained inside the sandbox with the submission's
-`ddpm_loss` and sampled with its `p_sample_loop`; only the samples come back, and
-the checks below judge them. Thresholds have a wide margin over seeds and correct
-implementations (a correct pipeline puts about half the samples near a mode or more).
+`ddpm_loss` and sampled with its `p_sample_loop`. Two things come back as plain data: those
+samples, and the trained network's weights. The weights are loaded into the grader's own
+copy of the network here, in the trusted process, and sampled with the reference sampler:
+that measures the loss on its own, and nothing in the sandbox can report a trained network
+it did not produce. The student's samples then measure the sampler on the same network.
+Thresholds have a wide margin over seeds and correct implementations (a correct pipeline
+puts about half the samples near a mode or more; an untrained network about a tenth).
 """
 
 import math
@@ -36,9 +40,38 @@ def _centres() -> torch.Tensor:
 
 
 @pytest.fixture(scope="module")
-def ring_samples(sub, cf):
-    sched = sub.helpers.schedule(cf.schedule_values(cf.cosine_betas(CONFIG["num_timesteps"])))
-    out = sub.helpers.train_on_ring(sub.ddpm_loss, sub.p_sample_loop, sched, CONFIG)
+def trained(sub, cf):
+    """The network trained with the student's loss (a handle) and the schedule used."""
+    values = cf.schedule_values(cf.cosine_betas(CONFIG["num_timesteps"]))
+    sched = sub.helpers.schedule(values)
+    return sub.helpers.train_on_ring(sub.ddpm_loss, sched, CONFIG), sched
+
+
+@pytest.fixture(scope="module")
+def network_samples(sub, trained, ref, cf, trusted_helpers):
+    """Samples of the trained network drawn here, by the reference sampler, from its
+    weights fetched as plain tensors."""
+    weights = sub.builtins.state_dict(trained[0])
+    expect.true(isinstance(weights, dict), "the trained network could not be read back")
+    net = trusted_helpers.RingMLP(CONFIG["num_timesteps"], hidden=CONFIG["hidden"])
+    values = {}
+    for name, param in net.named_parameters():
+        value = expect.tensor(weights.get(name), f"the trained network's {name}")
+        expect.shape(value, tuple(param.shape), f"the trained network's {name}")
+        values[name] = value.to(param.dtype)
+    net.load_state_dict(values, strict=False)
+    net.eval().requires_grad_(False)
+    sched = ref.DiffusionSchedule(cf.cosine_betas(CONFIG["num_timesteps"]))
+    g = torch.Generator().manual_seed(CONFIG["seed"] + 1)
+    with torch.no_grad():
+        out = ref.p_sample_loop(net, (CONFIG["samples"], 2), sched, generator=g)
+    return out.double()
+
+
+@pytest.fixture(scope="module")
+def ring_samples(sub, trained):
+    """Samples of the same network drawn by the student's p_sample_loop."""
+    out = sub.helpers.sample_ring(sub.p_sample_loop, *trained, CONFIG)
     out = expect.tensor(out, "p_sample_loop must return a tensor")
     expect.shape(out, (CONFIG["samples"], 2), "p_sample_loop must return the requested shape")
     return out.double()
@@ -50,26 +83,44 @@ def _nearest(samples: torch.Tensor):
     return (dist < NEAR) & finite, idx
 
 
+def _share(samples: torch.Tensor) -> float:
+    return _nearest(samples)[0].double().mean().item()
+
+
+def _covered(samples: torch.Tensor) -> int:
+    near, idx = _nearest(samples)
+    counts = torch.bincount(idx[near], minlength=RING["modes"])
+    return int((counts >= MIN_MODE_SHARE * CONFIG["samples"]).sum())
+
+
 @pytest.mark.points(2)
-def test_samples_near_modes(ring_samples):
-    """After a short training run, do at least 30 % of the samples land near a mode?"""
-    near, _ = _nearest(ring_samples)
-    share = near.double().mean().item()
+def test_samples_near_modes(network_samples, ring_samples):
+    """After a short training run, do at least 30 % of the samples land near a mode,
+    both from the reference sampler and from p_sample_loop?"""
+    share = _share(network_samples)
     expect.true(
         share >= MIN_NEAR_SHARE,
-        f"after training with your ddpm_loss, only {share:.0%} of p_sample_loop's samples lie "
-        f"near one of the ring's modes (a correct pipeline gives about 50 % or more); check "
-        "the loss and the sampler against the earlier tasks",
+        f"the network trained with your ddpm_loss has not learned the ring: sampled by the "
+        f"grader's own sampler, only {share:.0%} of its samples lie near one of the ring's "
+        "modes (a correct loss gives about 50 % or more); check the loss against the "
+        "earlier tasks (noise target, q_sample, timesteps)",
     )
-
-
-def test_all_modes_covered(ring_samples):
-    """Does every one of the 8 modes receive at least 2 % of the samples?"""
-    near, idx = _nearest(ring_samples)
-    counts = torch.bincount(idx[near], minlength=RING["modes"])
-    covered = int((counts >= MIN_MODE_SHARE * CONFIG["samples"]).sum())
+    own = _share(ring_samples)
     expect.true(
-        covered == RING["modes"],
-        f"only {covered} of the {RING['modes']} modes of the ring receive a fair share of the "
-        "samples (mode collapse or a broken sampler)",
+        own >= MIN_NEAR_SHARE,
+        f"your p_sample_loop puts only {own:.0%} of its samples near one of the ring's modes, "
+        f"while the grader's own sampler on the same trained network puts {share:.0%} there; "
+        "check the sampler against the earlier tasks",
     )
+
+
+def test_all_modes_covered(network_samples, ring_samples):
+    """Does every one of the 8 modes receive at least 2 % of the samples?"""
+    for samples, whose in ((network_samples, "the grader's sampler"), (ring_samples, "yours")):
+        covered = _covered(samples)
+        expect.true(
+            covered == RING["modes"],
+            f"only {covered} of the {RING['modes']} modes of the ring receive a fair share of "
+            f"the samples ({whose}, on the network trained with your ddpm_loss): mode "
+            "collapse or a broken sampler",
+        )
