@@ -100,10 +100,14 @@ class OracleLM(torch.nn.Module):
 
     The next-token logits depend on the last token, on the first token of the window
     and on the window length, so cropping mistakes change what comes out. It records
-    every context length it is called with.
+    every context length it is called with. With `sparse`, about half of the next tokens
+    after each last token get probability zero (`banned`), so samples that do not come
+    from the model show.
     """
 
-    def __init__(self, seed: int, vocab_size: int, block_size: int, scale: float = 2.0):
+    def __init__(
+        self, seed: int, vocab_size: int, block_size: int, scale: float = 2.0, sparse=False
+    ):
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
         self.vocab_size = vocab_size
@@ -111,6 +115,11 @@ class OracleLM(torch.nn.Module):
         self.last = torch.randn(vocab_size, vocab_size, generator=gen, dtype=torch.float64) * scale
         self.first = torch.randn(vocab_size, vocab_size, generator=gen, dtype=torch.float64)
         self.length = torch.randn(block_size + 64, vocab_size, generator=gen, dtype=torch.float64)
+        self.banned = torch.zeros(vocab_size, vocab_size, dtype=torch.bool)
+        if sparse:
+            self.banned = torch.rand(vocab_size, vocab_size, generator=gen) < 0.5
+            self.banned[torch.arange(vocab_size), self.last.argmax(1)] = False
+            self.last = self.last.masked_fill(self.banned, -1e9)
         self.lengths: list[int] = []
 
     def forward(self, idx: torch.Tensor, targets=None):
@@ -122,5 +131,7 @@ class OracleLM(torch.nn.Module):
         return logits, None
 
 
-def make_oracle(seed: int, vocab_size: int, block_size: int, scale: float = 2.0) -> OracleLM:
-    return OracleLM(seed, vocab_size, block_size, scale)
+def make_oracle(
+    seed: int, vocab_size: int, block_size: int, scale: float = 2.0, sparse: bool = False
+) -> OracleLM:
+    return OracleLM(seed, vocab_size, block_size, scale, sparse)

@@ -98,17 +98,25 @@ def test_context_cropping(sub, trusted_helpers, seed, gen):
 
 
 @pytest.mark.points(1)
-def test_generator_reproducible(sub, seed, gen):
-    """The same generator seed gives the same samples; different seeds give different ones."""
-    model = sub.helpers.make_oracle(seed % 1000, V, BLOCK, 0.5)
+def test_generator_reproducible(sub, trusted_helpers, seed, gen):
+    """The same generator seed gives the same samples, drawn from the model; different
+    seeds give different ones."""
+    model = sub.helpers.make_oracle(seed % 1000, V, BLOCK, 0.5, sparse=True)
+    banned = trusted_helpers.make_oracle(seed % 1000, V, BLOCK, 0.5, sparse=True).banned
     prompt = torch.randint(0, V, (4, 2), generator=gen)
-    first = sub.generate(model, prompt, 12, generator=sub.new_generator(11))
+    first = expect.tensor(sub.generate(model, prompt, 12, generator=sub.new_generator(11)))
     again = sub.generate(model, prompt, 12, generator=sub.new_generator(11))
     other = sub.generate(model, prompt, 12, generator=sub.new_generator(12))
     expect.true(
-        torch.equal(expect.tensor(first), expect.tensor(again)),
+        torch.equal(first, expect.tensor(again)),
         "the same generator seed gave different samples: draw all randomness from `generator` "
         "(torch.multinomial(probs, 1, generator=generator))",
+    )
+    expect.shape(first, (4, 14), "generate returned the wrong shape")
+    expect.true(
+        not banned[first[:, 1:-1], first[:, 2:]].any(),
+        "generate produced tokens to which the model gives probability zero: sample the next "
+        "token from softmax(logits of the last position / temperature)",
     )
     expect.true(
         not torch.equal(first, expect.tensor(other)),
