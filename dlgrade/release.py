@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,31 @@ def verify_release(paths: CoursePaths, assignment: str) -> list[Leak]:
     return leaks
 
 
+def undefinable_classes(paths: CoursePaths, assignment: str) -> list[str]:
+    """Classes of the student version whose definition itself raises: a solution region
+    directly in a class body becomes ``raise NotImplementedError()`` there, so the class,
+    and every later cell naming it, fails before the student has written anything."""
+    found = []
+    for path in sorted(paths.release(assignment).glob("*.ipynb")):
+        for i, cell in enumerate(read_notebook(path).cells):
+            if cell.cell_type != "code":
+                continue
+            code = "\n".join(
+                ln for ln in cell.source.splitlines() if not ln.lstrip().startswith(("%", "!"))
+            )
+            try:
+                tree = ast.parse(code)
+            except SyntaxError:
+                continue
+            found += [
+                f"{path.name}, cell {i}: class {node.name}"
+                for node in ast.walk(tree)
+                if isinstance(node, ast.ClassDef)
+                and any(isinstance(stmt, ast.Raise) for stmt in node.body)
+            ]
+    return found
+
+
 def generate(api, assignment: str) -> None:
     """nbgrader's own generate_assignment (it also registers the assignment in the gradebook)."""
     result = api.generate_assignment(assignment, force=True, create=True)
@@ -110,4 +136,10 @@ def release_assignment(api, paths: CoursePaths, assignment: str) -> Path:
     leaks = verify_release(paths, assignment)
     if leaks:
         raise RuntimeError("hidden content survived into release/:\n" + "\n".join(map(str, leaks)))
+    broken = undefinable_classes(paths, assignment)
+    if broken:
+        raise RuntimeError(
+            "a solution region sits directly in a class body, so the student version cannot "
+            "define the class (put it inside a method):\n" + "\n".join(broken)
+        )
     return paths.release(assignment)

@@ -39,6 +39,38 @@ def test_leaks_are_detected(course, leak):
     assert verify_release(course.paths, "hello"), leak
 
 
+def test_a_solution_region_in_a_class_body_is_refused(course):
+    """Is a source whose solution region sits directly in a class body refused at release
+    (the student version's class would raise when defined)?"""
+    from nbgrader.apps import NbGraderAPI
+
+    from dlgrade.release import release_assignment
+
+    src = course.paths.source("hello") / "hello.ipynb"
+    nb = nbformat.read(src, as_version=4)
+    nb.cells.append(
+        nbformat.v4.new_code_cell(
+            "class Scaler:\n    def __init__(self, f):\n        self.f = f\n\n"
+            "    ### BEGIN SOLUTION\n    def __call__(self, x):\n        return self.f * x\n"
+            "    ### END SOLUTION",
+            metadata={
+                "nbgrader": {
+                    "grade": False,
+                    "grade_id": "scaler",
+                    "locked": False,
+                    "schema_version": 3,
+                    "solution": True,
+                    "task": False,
+                }
+            },
+        )  # fmt: skip
+    )
+    nbformat.write(nb, src)
+    api = NbGraderAPI(coursedir=course.paths.coursedir, config=course.config)
+    with pytest.raises(RuntimeError, match="hello.ipynb, cell .*: class Scaler"):
+        release_assignment(api, course.paths, "hello")
+
+
 def _real_assignments() -> list[str]:
     return (
         sorted(p.name for p in (REPO / "source").iterdir() if p.is_dir())
