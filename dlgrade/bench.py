@@ -35,6 +35,7 @@ def copy_course(
     config.CourseDirectory.root = str(target)
     config.CourseDirectory.db_url = f"sqlite:///{target}/gradebook.db"
     config.Exchange.root = str(target / "exchange")
+    (target / "exchange").mkdir(parents=True)  # nbgrader logs a missing one as CRITICAL
     bench_paths = CoursePaths(CourseDirectory(config=config), config=config)
     for a in assignments:
         shutil.copytree(paths.source(a), bench_paths.source(a))

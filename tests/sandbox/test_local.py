@@ -115,3 +115,29 @@ def test_a_folder_closed_to_other_users_is_named():
             assert _closed_to_others(str(inner)) == str(base / "course")
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="sandbox uids are only switched as root")
+def test_concurrent_batches_get_different_uids(tmp_path):
+    """Do two batches grading at once (two backends, both with a slot 0) run their sandboxes
+    under different uids, and is a uid free again once its batch is done?"""
+    first = LocalSandbox(uid_lock_dir=str(tmp_path), sandbox_uid_count=2)
+    second = LocalSandbox(uid_lock_dir=str(tmp_path), sandbox_uid_count=2)
+    third = LocalSandbox(uid_lock_dir=str(tmp_path), sandbox_uid_count=2)
+    try:
+        uids = []
+        for b in (first, second):
+            session = probe_session(b, "import os\nuid = os.getuid()")
+            try:
+                uids.append(get(session, "uid"))
+            finally:
+                session.close()
+        assert uids[0] != uids[1] and all(u >= first.sandbox_uid_base for u in uids)
+        with pytest.raises(RuntimeError, match="in use by other batches"):
+            third._uid(0)
+        first.close()
+        assert third._uid(0) == uids[0]
+    finally:
+        for b in (first, second, third):
+            b.close()

@@ -30,6 +30,7 @@ from dlgrade.sandbox.backends.base import (
     kill_process_group,
     register_backend,
 )
+from dlgrade.sandbox.backends.uids import UidPool
 from dlgrade.sandbox.zygote import runtime_paths
 
 SANDBOX_HOME = "/tmp/sandbox"
@@ -186,8 +187,17 @@ class LocalSandbox(SandboxBackend):
     ).tag(config=True)
     sandbox_uid_base = Integer(
         61000,
-        help="When grading as root, slot N runs as uid/gid sandbox_uid_base + N "
-        "(unprivileged, so the process limit applies).",
+        help="When grading as root, each worker slot runs as its own unprivileged uid/gid "
+        "(so the process limit applies), leased from sandbox_uid_base onwards; slot N "
+        "prefers sandbox_uid_base + N.",
+    ).tag(config=True)
+    sandbox_uid_count = Integer(
+        64, help="How many uids from sandbox_uid_base the slots of all concurrent batches share."
+    ).tag(config=True)
+    uid_lock_dir = Unicode(
+        "/run/lock/dlgrade",
+        help="Root-only folder of lock files that keep concurrent batches from leasing "
+        "the same sandbox uid.",
     ).tag(config=True)
     scratch_parent = Unicode(
         "", help="Where per-submission scratch folders are made (default: the system temp)."
@@ -215,7 +225,11 @@ class LocalSandbox(SandboxBackend):
         return path
 
     def _uid(self, slot: int) -> int | None:
-        return self.sandbox_uid_base + slot if os.geteuid() == 0 else None
+        if os.geteuid() != 0:
+            return None
+        if slot not in self._slot_uids:
+            self._slot_uids[slot] = self._uid_pool.acquire(slot)
+        return self._slot_uids[slot]
 
     def _command(
         self, bwrap: str | None, scratch: Path | None, hide: tuple[str, ...], program: list[str]
@@ -274,6 +288,10 @@ class LocalSandbox(SandboxBackend):
         super().__init__(**kwargs)
         self._zygotes: dict[int, Zygote] = {}
         self._checked_reachable = False
+        self._uid_pool = UidPool(
+            Path(self.uid_lock_dir), self.sandbox_uid_base, self.sandbox_uid_count
+        )
+        self._slot_uids: dict[int, int] = {}
 
     def launch(self, job: SandboxJob) -> SandboxProcess:
         if self._uid(job.slot) is not None and not self._checked_reachable:
@@ -351,6 +369,8 @@ class LocalSandbox(SandboxBackend):
         for zygote in self._zygotes.values():
             zygote.stop()
         self._zygotes.clear()
+        self._uid_pool.release_all()
+        self._slot_uids.clear()
 
     def _env(self, home: Path) -> dict:
         return {
