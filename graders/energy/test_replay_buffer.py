@@ -179,3 +179,9 @@ def test_buffer_uses_generator(sub, seed):
             f"{what} do not come from the `generator` argument: two buffers with equally "
             "seeded generators differ",
         )
+    other = sub.ReplayBuffer(64, (2,), 0.3, -1.0, 1.0, sub.new_generator(seed + 1))
+    expect.true(
+        not expect.is_close(first["initial"], expect.tensor(sub.get(other.buffer)), rtol=0, atol=0),
+        "buffers with differently seeded generators start with the same content: draw the "
+        "initial uniform noise from the generator",
+    )

@@ -118,6 +118,12 @@ def test_sample_uses_generator(sub, oracle, seed):
         expect.is_close(first, second, rtol=0, atol=0),
         "sgld_sample does not use the `generator` argument: pass it on to every sgld_step",
     )
+    other = sub.sgld_sample(handle, _x0(seed), 3, 0.2, generator=sub.new_generator(seed + 1))
+    expect.true(
+        not expect.is_close(first, expect.tensor(other), rtol=0, atol=0),
+        "generators with different seeds gave the same samples: sgld_sample must add "
+        "Langevin noise at every step",
+    )
 
 
 @pytest.mark.points(1)

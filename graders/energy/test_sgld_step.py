@@ -152,6 +152,11 @@ def test_step_uses_generator(sub, oracle, seed):
         "the noise does not come from the `generator` argument: two generators with the "
         f"same seed gave different steps; {NOISE_RULE}",
     )
+    other = sub.sgld_step(x, energy, 0.2, generator=sub.new_generator(seed + 1))
+    expect.true(
+        not expect.is_close(first, expect.tensor(other), rtol=0, atol=0),
+        f"generators with different seeds gave the same step: the step must add noise; {NOISE_RULE}",
+    )
 
 
 @pytest.mark.points(1)
