@@ -121,8 +121,9 @@ class SandboxSession:
                     "seed": self.settings.seed,
                 },
                 {},
+                time.monotonic() + self.settings.notebook_time_limit,
             )
-        except EOFError:
+        except (EOFError, TimeoutError):
             proc.kill()
             self.events.append("the sandbox did not start")
             return
@@ -174,8 +175,8 @@ class SandboxSession:
     def close(self) -> None:
         if self.proc is not None:
             try:
-                self._send(self.proc, {"op": "bye"}, {})
-            except EOFError:
+                self._send(self.proc, {"op": "bye"}, {}, time.monotonic() + 1.0)
+            except (EOFError, TimeoutError):
                 pass
             self.proc.kill()
             self.proc = None
@@ -188,7 +189,7 @@ class SandboxSession:
         self._next_id += 1
         rid = self._next_id
         try:
-            self._send(proc, {"op": op, "id": rid, "seed": seed}, fields)
+            self._send(proc, {"op": op, "id": rid, "seed": seed}, fields, deadline)
             while True:
                 header, blobs = proc.recv(deadline)
                 if header.get("id") == rid:
@@ -212,14 +213,14 @@ class SandboxSession:
             self.proc = None
 
     @staticmethod
-    def _send(proc: SandboxProcess, header: dict, fields: dict[str, Any]) -> None:
+    def _send(proc: SandboxProcess, header: dict, fields: dict[str, Any], deadline: float) -> None:
         enc = Encoder()
         header = dict(header)
         for key, value in fields.items():
             header[key] = enc.encode(value)
         header["blobs"] = [len(b) for b in enc.blobs]
         data = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
-        proc.send(_LEN.pack(len(data)) + data, enc.blobs)
+        proc.send(_LEN.pack(len(data)) + data, enc.blobs, deadline)
 
 
 def _plain_error(error: Any) -> dict | None:

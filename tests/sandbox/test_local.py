@@ -141,3 +141,30 @@ def test_concurrent_batches_get_different_uids(tmp_path):
     finally:
         for b in (first, second, third):
             b.close()
+
+
+@pytest.mark.slow
+def test_a_sandbox_that_stops_reading_cannot_hold_the_grader():
+    """Does a request the sandbox never reads (it replaced the protocol's frame reader)
+    end as a timeout at the request's deadline, instead of blocking the grader's write?"""
+    from dlgrade.sandbox.protocol import Ref
+    from dlgrade.sandbox.session import SandboxTimeout
+
+    code = (
+        "import time\nimport dlgrade.sandbox.protocol as P\n"
+        "def _stall(stream):\n    while True:\n        time.sleep(1000)\n"
+        "P.read_frame = _stall\ndef double(x):\n    return 2 * x\n"
+    )
+    backend = LocalSandbox()
+    session = probe_session(backend, code)
+    try:
+        session.ensure_started()
+        big = torch.zeros(2**20)  # 4 MiB: far beyond a pipe's buffer
+        request = {"target": Ref("ns", ("double",)), "args": [big], "kwargs": {}}
+        started = time.monotonic()
+        with pytest.raises(SandboxTimeout):
+            session.request("call", request, 0, time.monotonic() + 3)
+        assert time.monotonic() - started < 30
+    finally:
+        session.close()
+        backend.close()

@@ -83,12 +83,27 @@ class SandboxProcess:
         self._from = from_fd
         self._buf = b""
 
-    def send(self, header_bytes: bytes, blobs: list[bytes]) -> None:
+    def send(self, header_bytes: bytes, blobs: list[bytes], deadline: float) -> None:
+        """Write one frame, or TimeoutError at `deadline` (a sandbox that stops reading
+        must not hold the grader), EOFError if the sandbox closed its input."""
+        import time
+
         data = header_bytes + b"".join(blobs)
         view = memoryview(data)
+        os.set_blocking(self._to, False)
         while view:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            _, ready, _ = select.select([], [self._to], [], min(left, 1.0))
+            if not ready:
+                if self.poll() is not None:
+                    raise EOFError("sandbox exited")
+                continue
             try:
                 n = os.write(self._to, view)
+            except BlockingIOError:
+                continue
             except (BrokenPipeError, OSError) as exc:
                 raise EOFError(f"sandbox closed its input: {exc}") from None
             view = view[n:]
