@@ -87,7 +87,14 @@ def grade_job(job: Job) -> dict:
             log.exception("grading %s failed", job)
             result, executed = runner.invalid_result(""), None
             result.update(status="crashed", status_detail=f"grader error: {type(exc).__name__}")
-    return finish(paths, job, result, executed, time.monotonic() - started)
+    elapsed = time.monotonic() - started
+    try:
+        return finish(paths, job, result, executed, elapsed)
+    except Exception as exc:  # noqa: BLE001 - keep the scores even if the notebook cannot be saved
+        log.exception("writing the executed notebook of %s failed", job)
+        detail = f"the executed notebook could not be saved ({type(exc).__name__})"
+        result["status_detail"] = "; ".join(filter(None, [result.get("status_detail"), detail]))
+        return finish(paths, job, result, None, elapsed)
 
 
 def finish(paths: CoursePaths, job: Job, result: dict, executed, elapsed: float) -> dict:
@@ -161,6 +168,9 @@ def run_batch(
                         else:
                             retried.add(job)
                             queue.insert(0, job)
+                    except Exception as exc:  # noqa: BLE001 - one submission never stops a batch
+                        log.error("grading %s failed: %r", job, exc)
+                        result = _crash_result(paths, job, f"grader error: {type(exc).__name__}")
                     if result is not None:
                         results.append(result)
                         if progress:

@@ -65,6 +65,9 @@ def _torch():
     return torch
 
 
+ARRAY_KINDS = "biufc"  # bool, integers, floats, complex: what tensors are made of
+
+
 def _npy(array: np.ndarray) -> bytes:
     buf = io.BytesIO()
     np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
@@ -72,7 +75,28 @@ def _npy(array: np.ndarray) -> bytes:
 
 
 def _from_npy(data: bytes) -> np.ndarray:
-    return np.load(io.BytesIO(data), allow_pickle=False)
+    """An array from .npy bytes, never unpickled, and only if its header is plausible:
+    a dtype tensors are made of, and no more elements than the bytes carry."""
+    stream = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(stream)
+        read_header = {
+            (1, 0): np.lib.format.read_array_header_1_0,
+            (2, 0): np.lib.format.read_array_header_2_0,
+        }.get(version)
+        if read_header is None:
+            raise ValueError(f"npy version {version}")
+        shape, _, dtype = read_header(stream)
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
+        raise ProtocolError(f"bad array data ({type(exc).__name__})") from None
+    if dtype.kind not in ARRAY_KINDS or dtype.itemsize == 0 or dtype.hasobject:
+        raise ProtocolError(f"arrays of dtype {dtype.str} are refused")
+    if math.prod(shape) * dtype.itemsize > len(data) - stream.tell():
+        raise ProtocolError("the array is larger than its data")
+    try:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ProtocolError(f"bad array data ({type(exc).__name__})") from None
 
 
 class Encoder:
@@ -191,10 +215,7 @@ class Decoder:
     def _array(self, index: Any) -> np.ndarray:
         if not isinstance(index, int) or not 0 <= index < len(self.blobs):
             raise ProtocolError("bad blob index")
-        arr = _from_npy(self.blobs[index])
-        if arr.dtype.hasobject:
-            raise ProtocolError("object arrays are refused")
-        return arr
+        return _from_npy(self.blobs[index])
 
 
 def write_frame(stream: BinaryIO, header: dict, blobs: list[bytes] = ()) -> None:
@@ -206,9 +227,21 @@ def write_frame(stream: BinaryIO, header: dict, blobs: list[bytes] = ()) -> None
     stream.flush()
 
 
+def _valid_text(value: Any) -> Any:
+    """`value` with every string made valid UTF-8: JSON may carry lone surrogates
+    (``"\\ud800"``), which cannot be printed, written or rendered later."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_valid_text(v) for v in value]
+    if isinstance(value, dict):
+        return {_valid_text(k): _valid_text(v) for k, v in value.items()}
+    return value
+
+
 def parse_header(data: bytes) -> dict:
     try:
-        header = json.loads(data.decode("utf-8"))
+        header = _valid_text(json.loads(data.decode("utf-8")))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ProtocolError(f"header is not JSON: {type(exc).__name__}") from None
     if not isinstance(header, dict):

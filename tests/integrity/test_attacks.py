@@ -67,6 +67,12 @@ ATTACKS = {
         "def softmax(x, dim=-1):\n    raise SystemExit(0)",
         {"graded"},
     ),
+    "lone_surrogates": (
+        "softmax",
+        "S = chr(0xD800)\nprint('out' + S)\ndef softmax(x, dim=-1):\n"
+        "    raise ValueError('bad' + S)",
+        {"graded"},
+    ),
     "fake_results_stdout": (
         "cell",
         "import os, json\nprint(json.dumps({'score': 5, 'max_score': 5,"

@@ -43,8 +43,44 @@ def test_object_arrays_are_refused_both_ways():
         Encoder().encode(np.array([object()], dtype=object))
     buf = io.BytesIO()
     np.save(buf, np.array([1, "x"], dtype=object), allow_pickle=True)
-    with pytest.raises(ValueError):
+    with pytest.raises(ProtocolError):
         Decoder([buf.getvalue()]).decode({"__ndarray__": 0})
+
+
+def _npy_header_only(dtype: str, shape: tuple) -> bytes:
+    """An .npy file that declares `shape` but carries no data (what a forger can send)."""
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buf, {"descr": dtype, "fortran_order": False, "shape": shape}
+    )
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "blob",
+    [
+        _npy_header_only("|V0", (10**15,)),  # zero-size elements: looping over 10^15 of them
+        _npy_header_only("<f8", (2**36,)),  # 512 GiB announced, nothing sent
+        _npy_header_only("|V8", (4,)),  # raw bytes: not something a tensor is made of
+        b"\x93NUMPY garbage",
+    ],
+    ids=["void0", "huge", "void8", "garbage"],
+)
+def test_forged_array_data_is_refused(blob):
+    """Are arrays that only a forger sends (zero-size or raw-byte dtypes, shapes larger
+    than the data, broken files) refused as protocol errors?"""
+    with pytest.raises(ProtocolError):
+        Decoder([blob]).decode({"__ndarray__": 0})
+
+
+def test_lone_surrogates_in_headers_become_valid_text():
+    """Is a string the sandbox sends always printable and writable (no lone surrogates)?"""
+    header = protocol.parse_header(
+        b'{"error": {"type": "X\\ud800", "k\\udfff": ["\\ud83d\\ude00"]}}'
+    )
+    text = str(header)
+    text.encode("utf-8")
+    assert header["error"]["type"] == "X?" and header["error"]["k?"] == ["\U0001f600"]
 
 
 def test_unknown_objects_become_handles_or_are_refused():
