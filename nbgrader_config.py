@@ -21,6 +21,7 @@ c.Autograder.sandbox_backend = "local"  # or "docker"
 c.Autograder.workers = 0  # 0 = one per core
 c.Autograder.test_time_limit = 60  # seconds per hidden test
 c.Autograder.submission_time_limit = 300  # seconds for all of one submission (cells + tests)
+c.Autograder.watchdog_time_limit = 0  # stop a hung grading process after this (0: derived)
 c.Autograder.cell_time_limit = 30  # seconds per notebook cell (then it is skipped)
 c.Autograder.notebook_time_limit = 120  # seconds to execute a submission's cells
 c.SandboxBackend.memory_limit_mb = 3072

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
@@ -127,3 +128,20 @@ def test_a_submission_that_hangs_everywhere_stops_at_its_total_budget(course):
     assert r["status"] == "timeout" and r["score"] == 0.0
     assert [t["status"] for t in r["tests"]] == ["timeout"] * 3
     assert r["tests"][-1]["output"].startswith("not run: your submission used up its total")
+
+
+def test_a_grader_hanging_on_the_trusted_side_is_stopped_by_the_watchdog(course):
+    """Does the batch watchdog stop a grading process that hangs outside the sandbox,
+    record that submission as a timeout, and go on to grade the next one?"""
+    (course.paths.graders("hello") / "test_zz_hang.py").write_text(
+        "import time\n\n\ndef test_hang(source):\n"
+        "    if 'HANG_THE_GRADER' in source.code:\n        time.sleep(3600)\n"
+    )
+    nb = course.notebook("reference")
+    nb.cells.append(nbformat.v4.new_code_cell("HANG_THE_GRADER = 1"))
+    course.submit("a_hangs", nb)
+    course.submit("b_honest", course.notebook("reference"))
+    r = course.grade(workers=1, Autograder__watchdog_time_limit=20.0)
+    assert r["a_hangs"]["status"] == "timeout"
+    assert "watchdog" in r["a_hangs"]["status_detail"]
+    assert r["b_honest"]["status"] == "graded" and r["b_honest"]["score"] == 6.0

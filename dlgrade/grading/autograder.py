@@ -34,6 +34,12 @@ class Autograder(LoggingConfigurable):
         help="Wall-clock seconds for all of one submission's grading (cells and tests); "
         "tests that would start later score as timeouts. 0 means no budget.",
     ).tag(config=True)
+    watchdog_time_limit = Float(
+        0.0,
+        help="Seconds after which the batch stops a grading process outright (a backstop "
+        "for a grader that hangs on the trusted side) and records the submission as a "
+        "timeout. 0 derives it from the other limits; a negative value turns it off.",
+    ).tag(config=True)
     cell_time_limit = Float(
         60.0, help="Seconds one notebook cell may run before it is skipped."
     ).tag(config=True)
@@ -48,6 +54,17 @@ class Autograder(LoggingConfigurable):
     write_gradebook = Bool(
         True, help="Also store scores in nbgrader's gradebook (formgrader, nbgrader export)."
     ).tag(config=True)
+
+    def watchdog_seconds(self) -> float | None:
+        """The batch watchdog's limit per submission (None: off)."""
+        if self.watchdog_time_limit < 0:
+            return None
+        if self.watchdog_time_limit > 0:
+            return self.watchdog_time_limit
+        if not self.submission_time_limit:
+            return None
+        restarts = (self.max_restarts + 1) * self.notebook_time_limit
+        return self.submission_time_limit + restarts + 120.0
 
     def worker_count(self) -> int:
         return self.workers if self.workers > 0 else max(1, os.cpu_count() or 1)

@@ -127,19 +127,27 @@ def pending_jobs(
     return todo, done
 
 
-def _crash_result(paths: CoursePaths, job: Job, detail: str) -> dict:
+def _crash_result(paths: CoursePaths, job: Job, detail: str, status: str = "crashed") -> dict:
     result = runner.invalid_result("")
-    result.update(status="crashed", status_detail=detail)
+    result.update(status=status, status_detail=detail)
     return finish(paths, job, result, None, 0.0)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
 
 
 def run_batch(
     config: Config, paths: CoursePaths, jobs: list[Job], workers: int, progress=None
 ) -> list[dict]:
-    """Grade `jobs` with `workers` pool processes; a dead pool process costs one result."""
+    """Grade `jobs` with `workers` pool processes; a dead pool process costs one result,
+    and one that outlives the watchdog is stopped (its submission: timeout)."""
     results: list[dict] = []
     queue = list(jobs)
     retried: set[Job] = set()
+    overdue: set[Job] = set()
+    watchdog = Autograder(config=config).watchdog_seconds()
     ctx = get_context("spawn")
     while queue:
         slots = ctx.Queue()
@@ -148,14 +156,23 @@ def run_batch(
         pool = ProcessPoolExecutor(
             workers, mp_context=ctx, initializer=_init_pool, initargs=(config, slots)
         )
-        running = {}
+        running, started = {}, {}
         broken = False
         try:
             while (queue or running) and not broken:
                 while queue and len(running) < workers:
                     job = queue.pop(0)
-                    running[pool.submit(grade_job, job)] = job
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    fut = pool.submit(grade_job, job)
+                    running[fut], started[fut] = job, time.monotonic()
+                finished, _ = wait(
+                    running, timeout=1.0 if watchdog else None, return_when=FIRST_COMPLETED
+                )
+                now = time.monotonic()
+                late = [f for f in running if watchdog and now - started[f] > watchdog]
+                if late and not finished:
+                    overdue.update(running[f] for f in late)
+                    log.error("stopping the grading of %s: past the watchdog", running[late[0]])
+                    _stop_pool(pool)
                 for fut in finished:
                     job = running.pop(fut)
                     result = None
@@ -163,7 +180,15 @@ def run_batch(
                         result = fut.result()
                     except BrokenProcessPool:
                         broken = True
-                        if job in retried:
+                        if job in overdue:
+                            result = _crash_result(
+                                paths,
+                                job,
+                                f"grading ran past the batch watchdog ({watchdog:g} s) and was "
+                                "stopped",
+                                status="timeout",
+                            )
+                        elif job in retried:
                             result = _crash_result(paths, job, "the grading process died twice")
                         else:
                             retried.add(job)
