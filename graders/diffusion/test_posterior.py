@@ -71,6 +71,10 @@ def test_round_trip(sub, cf, make_schedule, seed):
     _, sched = make_schedule(cf.increasing_betas(T, seed))
     x0, eps, t = _inputs(seed, (3, 2, 4, 5))
     xt = sub.q_sample(x0, t, eps, sched)
+    expect.true(
+        not expect.is_close(xt, x0, rtol=1e-3, atol=1e-3),
+        "q_sample returns x₀ (almost) unchanged: x_t must mix in the noise ε",
+    )
     back = sub.predict_x0_from_eps(xt, t, eps, sched)
     expect.close(
         back,

@@ -31,6 +31,25 @@ def _x(seed, shape=(5, 2)):
     return 2.0 * torch.randn(*shape, generator=torch.Generator().manual_seed(seed + 1)).double()
 
 
+def require_downhill(sub, oracle, seed):
+    """The property tests judge a step that works: on 200 points, one step with almost no
+    noise must take at least a quarter of the energy drop of a correct step (a stub that
+    only adds noise, or returns x, has the properties but is not a Langevin step)."""
+    x = _x(seed, (200, 2))
+    handle, energy = _quadratic(sub, oracle, seed)
+    out = sub.sgld_step(x, handle, 0.1, noise_std=1e-12, generator=sub.new_generator(seed))
+    out = expect.tensor(out, "sgld_step should return a tensor")
+    expect.shape(out, tuple(x.shape), "sgld_step should return a tensor shaped like x")
+    correct = x - 0.05 * oracle.energy_grad(energy, x)
+    drop = (energy(x) - energy(out.double())).mean()
+    expected = (energy(x) - energy(correct)).mean()
+    expect.true(
+        bool(drop >= 0.25 * expected),
+        "sgld_step does not move x downhill on the energy (with noise_std close to 0 the "
+        "energy barely drops): this property is only checked on a working Langevin step",
+    )
+
+
 def check_step(out, x, grad, step, sigma, noises, message, extra=None):
     """Pass if `out` is the step with any accepted noise draw; else name the defect."""
     drift = x - 0.5 * step * grad
@@ -143,6 +162,7 @@ def test_step_zero_noise(sub, oracle, seed):
 @pytest.mark.points(1)
 def test_step_uses_generator(sub, oracle, seed):
     """Does the noise come from the generator argument (same seed, same step)?"""
+    require_downhill(sub, oracle, seed)
     x = _x(seed)
     energy, _ = _quadratic(sub, oracle, seed)
     first, second = sub.helpers.twice_with_generator(sub.sgld_step, [x, energy, 0.2], {}, seed)
@@ -230,6 +250,7 @@ def test_step_under_no_grad(sub, oracle, seed):
 @pytest.mark.points(1)
 def test_step_returns_detached(sub, oracle, seed):
     """Is the returned tensor detached (no autograd history, requires_grad False)?"""
+    require_downhill(sub, oracle, seed)
     facts, _, _ = _step_facts(sub, oracle, seed, no_grad=False)
     expect.true(
         not facts["requires_grad"] and not facts["has_grad_fn"],
@@ -241,6 +262,7 @@ def test_step_returns_detached(sub, oracle, seed):
 @pytest.mark.points(1)
 def test_step_leaves_parameter_grads(sub, oracle, seed):
     """Are the .grad fields of the energy model's parameters left exactly as they were?"""
+    require_downhill(sub, oracle, seed)
     g = torch.Generator().manual_seed(seed + 5)
     weights = oracle.mlp_weights(seed)
     preset = [
@@ -266,6 +288,7 @@ def test_step_leaves_parameter_grads(sub, oracle, seed):
 @pytest.mark.points(1)
 def test_step_keeps_input_and_dtype(sub, oracle, seed):
     """Is x left unmodified, and does a float64 input give a float64 output?"""
+    require_downhill(sub, oracle, seed)
     x = _x(seed)
     energy, _ = _quadratic(sub, oracle, seed)
     res = sub.helpers.inputs_after(
