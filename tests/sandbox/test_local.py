@@ -60,6 +60,18 @@ def test_sandbox_sees_no_course_no_network_no_root(backend):
     assert torch.equal(out, torch.full((2,), 2.0))
 
 
+def _ps(pids: set[int]) -> list[str]:
+    """`pid state command` of each process, for a failure message."""
+    out = []
+    for pid in sorted(pids):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                out.append(" ".join(fh.read().split()[:3]))
+        except OSError:
+            out.append(f"{pid} gone")
+    return out
+
+
 @pytest.mark.slow
 def test_forked_sandboxes_do_not_share_files():
     """Does a file written by one forked sandbox stay invisible to the next one?"""
@@ -90,9 +102,9 @@ def test_forked_sandboxes_do_not_share_files():
         # the first sandbox's leftover went when the second started: below the template
         # run only the second sandbox (pid 1 of its namespace) and its parent
         zygote = backend._zygotes[0]
-        deadline = time.monotonic() + 10
-        while len(descendants(zygote.popen.pid) - zygote.own_pids) > 2:
-            assert time.monotonic() < deadline, "an earlier sandbox left a process running"
+        deadline = time.monotonic() + 30
+        while len(left := descendants(zygote.popen.pid) - zygote.own_pids) > 2:
+            assert time.monotonic() < deadline, f"an earlier sandbox left a process: {_ps(left)}"
             time.sleep(0.1)  # killed processes are reaped asynchronously
         second.close()
     finally:
