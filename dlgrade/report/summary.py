@@ -47,9 +47,10 @@ def _assignment_table(subs: Sequence[Submission]) -> str:
     summary = stats.score_summary(subs)
     if summary.n:
         of = f" / {fmt(summary.max_score, 2)}" if summary.max_score else ""
+        extra = any(t.extra_credit for s in subs if s.graded for t in s.tests)
         lines.append(
             f"  score: mean {fmt(summary.mean, 2)}{of}, median {fmt(summary.median, 2)}{of}"
-            f" ({summary.n} graded)"
+            f" ({summary.n} graded{', extra credit included' if extra else ''})"
         )
     else:
         lines.append("  score: no graded submissions")

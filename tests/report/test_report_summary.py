@@ -63,3 +63,18 @@ def test_summary_never_raises_on_generated_classes(assignments, seed):
     results = [make_result(a, f"s{i}", rng.random(), rng) for i, a in enumerate(assignments)]
     text = format_summary(results)
     assert text.splitlines()[0].startswith(f"{len(results)} submission")
+
+
+def test_summary_says_when_extra_credit_is_in_the_scores():
+    """Is a median above the maximum explained (extra credit counts in the score)?"""
+
+    def result(extra: bool) -> dict:
+        test = {"id": "t", "name": "t", "score": 2.0, "max_score": 2.0, "status": "passed"}
+        bonus = dict(test, id="bonus", extra_credit=True)
+        tests = [test, bonus] if extra else [test]
+        score = 4.0 if extra else 2.0
+        return {"status": "graded", "score": score, "max_score": 2.0, "tests": tests,
+                "student": "s", "assignment": "a"}  # fmt: skip
+
+    assert "extra credit included" in format_summary([result(True), result(False)])
+    assert "extra credit" not in format_summary([result(False)])
