@@ -140,12 +140,13 @@ def solution_cells(source_nb: NotebookNode) -> dict[str, str]:
     }
 
 
+def without_magics(source: str) -> str:
+    """A code cell's source as plain Python: IPython magics and shell lines dropped."""
+    return "\n".join(ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!")))
+
+
 def code_of(nb: NotebookNode) -> str:
     """All code of the notebook's code cells, for static checks (magics dropped)."""
-    chunks = []
-    for cell in nb.cells:
-        if cell.get("cell_type") != "code":
-            continue
-        lines = [ln for ln in cell.source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
-        chunks.append("\n".join(lines))
-    return "\n\n".join(chunks)
+    return "\n\n".join(
+        without_magics(cell.source) for cell in nb.cells if cell.get("cell_type") == "code"
+    )

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlgrade.notebook import is_solution, read_notebook
+from dlgrade.notebook import is_solution, read_notebook, without_magics
 from dlgrade.paths import CoursePaths
 
 MARKERS = re.compile(r"(BEGIN|END) (SOLUTION|HIDDEN TESTS)")
@@ -105,11 +105,8 @@ def undefinable_classes(paths: CoursePaths, assignment: str) -> list[str]:
         for i, cell in enumerate(read_notebook(path).cells):
             if cell.cell_type != "code":
                 continue
-            code = "\n".join(
-                ln for ln in cell.source.splitlines() if not ln.lstrip().startswith(("%", "!"))
-            )
             try:
-                tree = ast.parse(code)
+                tree = ast.parse(without_magics(cell.source))
             except SyntaxError:
                 continue
             found += [

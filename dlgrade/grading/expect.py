@@ -57,6 +57,24 @@ def shape(actual: Any, expected: tuple[int, ...], message: str = "wrong shape") 
         fail(f"{message}: got shape {tuple(t.shape)}, expected {tuple(expected)}")
 
 
+def weights(
+    fetched: Any, module: torch.nn.Module, what: str, names: dict[str, str] | None = None
+) -> torch.nn.Module:
+    """Load parameters fetched from the sandbox (a plain ``{name: tensor}`` dict, e.g.
+    ``sub.builtins.state_dict(handle)``) into a trusted `module` of the expected layout,
+    so what the submission produced is measured here. `names` maps the module's parameter
+    names to the fetched ones where they differ. Returns `module`."""
+    true(isinstance(fetched, dict), f"the parameters of {what} could not be read back")
+    values = {}
+    for name, param in module.named_parameters():
+        key = (names or {}).get(name, name)
+        message = f"{what}: parameter {key}"
+        shape(fetched.get(key), tuple(param.shape), message)
+        values[name] = tensor(fetched[key], message).to(param.dtype)
+    module.load_state_dict(values, strict=False)
+    return module
+
+
 def is_close(actual: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e-6) -> bool:
     """Same shape, finite where expected is finite, and within tolerance."""
     a, e = _as_tensor(actual), _as_tensor(expected)

@@ -12,6 +12,7 @@ import types
 import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -123,8 +124,13 @@ def trusted_helpers(request: pytest.FixtureRequest) -> types.ModuleType:
     """The graders' sandbox_helpers.py, loaded in this trusted process as well (with an
     empty `student_ns`): its model classes and oracles serve as grader-side twins, e.g.
     to evaluate trained weights fetched from the sandbox."""
-    path = request.config.rootpath / HELPERS_FILE
-    module = types.ModuleType("trusted_sandbox_helpers")
+    return load_grader_module(request.config.rootpath / HELPERS_FILE)
+
+
+def load_grader_module(path: Path) -> types.ModuleType:
+    """A grader file executed in this trusted process as a module of its own (with an
+    empty `student_ns`, for files also meant to run next to the submission)."""
+    module = types.ModuleType(f"grader_{path.parent.name}_{path.stem}")
     module.__file__ = str(path)
     module.student_ns = {}
     if path.exists():

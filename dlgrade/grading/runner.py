@@ -26,6 +26,7 @@ from dlgrade.notebook import (
     code_of,
     read_notebook,
     restore_locked_cells,
+    without_magics,
 )
 from dlgrade.sandbox.backends.base import SandboxBackend, SandboxJob
 from dlgrade.sandbox.session import SandboxSession, SessionSettings
@@ -53,9 +54,7 @@ def execute_trusted(nb: nbformat.NotebookNode, include_tests: bool = False) -> d
     """Run a *trusted* notebook's code cells in this process; return its namespace."""
     namespace: dict = {"__name__": "__dlgrade_reference__"}
     for cell in cells_to_run(nb, include_tests=include_tests):
-        code = "\n".join(
-            ln for ln in cell.source.splitlines() if not ln.lstrip().startswith(("%", "!"))
-        )
+        code = without_magics(cell.source)
         exec(compile(code, f"<reference cell {cell.index}>", "exec"), namespace)
     return namespace
 

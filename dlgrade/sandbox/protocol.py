@@ -89,7 +89,7 @@ def _from_npy(data: bytes) -> np.ndarray:
         shape, _, dtype = read_header(stream)
     except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
         raise ProtocolError(f"bad array data ({type(exc).__name__})") from None
-    if dtype.kind not in ARRAY_KINDS or dtype.itemsize == 0 or dtype.hasobject:
+    if dtype.kind not in ARRAY_KINDS or dtype.itemsize == 0:
         raise ProtocolError(f"arrays of dtype {dtype.str} are refused")
     if math.prod(shape) * dtype.itemsize > len(data) - stream.tell():
         raise ProtocolError("the array is larger than its data")

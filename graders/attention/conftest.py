@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import types
 from pathlib import Path
 
@@ -10,16 +9,13 @@ import pytest
 import torch
 
 from dlgrade.grading import expect
+from dlgrade.grading.plugin import load_grader_module
 
 HERE = Path(__file__).resolve().parent
 
 
 def _load(name: str) -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location(f"_attention_{name}", HERE / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    module.student_ns = {}
-    spec.loader.exec_module(module)
-    return module
+    return load_grader_module(HERE / f"{name}.py")
 
 
 @pytest.fixture(scope="session")
@@ -92,14 +88,7 @@ def _copy_trained(sub, handle, module: torch.nn.Module, what: str) -> torch.nn.M
     tensors), so the trusted side can measure what the submission's training produced."""
     expected = {n: tuple(p.shape) for n, p in module.named_parameters()}
     mapping = match_parameters(expected, sub.helpers.param_shapes(handle), what)
-    trained = sub.builtins.state_dict(handle)
-    values = {}
-    for name, shape in expected.items():
-        value = expect.tensor(trained.get(mapping[name]), f"{what}.{mapping[name]}")
-        expect.shape(value, shape, f"{what}.{mapping[name]}")
-        values[name] = value.to(next(module.parameters()).dtype)
-    module.load_state_dict(values, strict=False)
-    return module
+    return expect.weights(sub.builtins.state_dict(handle), module, what, mapping)
 
 
 @pytest.fixture(scope="session")

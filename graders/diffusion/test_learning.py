@@ -51,15 +51,8 @@ def trained(sub, cf):
 def network_samples(sub, trained, ref, cf, trusted_helpers):
     """Samples of the trained network drawn here, by the reference sampler, from its
     weights fetched as plain tensors."""
-    weights = sub.builtins.state_dict(trained[0])
-    expect.true(isinstance(weights, dict), "the trained network could not be read back")
     net = trusted_helpers.RingMLP(CONFIG["num_timesteps"], hidden=CONFIG["hidden"])
-    values = {}
-    for name, param in net.named_parameters():
-        value = expect.tensor(weights.get(name), f"the trained network's {name}")
-        expect.shape(value, tuple(param.shape), f"the trained network's {name}")
-        values[name] = value.to(param.dtype)
-    net.load_state_dict(values, strict=False)
+    expect.weights(sub.builtins.state_dict(trained[0]), net, "the trained network")
     net.eval().requires_grad_(False)
     sched = ref.DiffusionSchedule(cf.cosine_betas(CONFIG["num_timesteps"]))
     g = torch.Generator().manual_seed(CONFIG["seed"] + 1)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import select
 import signal
+import time
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
@@ -86,8 +87,6 @@ class SandboxProcess:
     def send(self, header_bytes: bytes, blobs: list[bytes], deadline: float) -> None:
         """Write one frame, or TimeoutError at `deadline` (a sandbox that stops reading
         must not hold the grader), EOFError if the sandbox closed its input."""
-        import time
-
         data = header_bytes + b"".join(blobs)
         view = memoryview(data)
         os.set_blocking(self._to, False)
@@ -109,8 +108,6 @@ class SandboxProcess:
             view = view[n:]
 
     def _fill(self, n: int, deadline: float) -> None:
-        import time
-
         while len(self._buf) < n:
             left = deadline - time.monotonic()
             if left <= 0:
