@@ -272,16 +272,15 @@ def test_release_fetch_submit_collect(stack, students):
     _sh("docker", "cp", str(REPO / "release" / ASSIGNMENT), f"{formgrader}:{root}/release/")
     stack.exec(formgrader, "chown", "-R", f"{grader}:{grader}", root)
     env = ["env", f"HOME=/home/grader-{COURSE}", f"USER=grader-{COURSE}"]
-    released = stack.exec(
-        formgrader,
-        *env,
-        "sh",
-        "-c",
-        f"cd {root} && nbgrader release_assignment {ASSIGNMENT} --course={COURSE} --force",
-        user=grader,
-        check=False,
-    )
-    assert released.returncode == 0, released.stdout + released.stderr
+
+    def as_grader(command: str) -> None:
+        """Run an nbgrader command in the course folder as the course's grader account."""
+        done = stack.exec(
+            formgrader, *env, "sh", "-c", f"cd {root} && {command}", user=grader, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    as_grader(f"nbgrader release_assignment {ASSIGNMENT} --course={COURSE} --force")
 
     status, listing = stack.http("GET", f"/user/alice/assignments?course_id={COURSE}")
     assert [a["assignment_id"] for a in listing["value"]] == [ASSIGNMENT], listing
@@ -292,14 +291,5 @@ def test_release_fetch_submit_collect(stack, students):
     status, submitted = stack.http("POST", "/user/alice/assignments/submit", form=form, timeout=60)
     assert status == 200 and submitted["success"], submitted
 
-    collected = stack.exec(
-        formgrader,
-        *env,
-        "sh",
-        "-c",
-        f"cd {root} && nbgrader collect {ASSIGNMENT} --course={COURSE}",
-        user=grader,
-        check=False,
-    )
-    assert collected.returncode == 0, collected.stdout + collected.stderr
+    as_grader(f"nbgrader collect {ASSIGNMENT} --course={COURSE}")
     stack.exec(formgrader, "test", "-s", f"{root}/submitted/alice/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
