@@ -183,8 +183,7 @@ def _fresh_chains(net: torch.nn.Module, ref, seed: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(1000 + seed)
     low, high = TRAIN_ARGS["low"], TRAIN_ARGS["high"]
     x0 = low + (high - low) * torch.rand(FRESH_CHAINS, 2, generator=g)
-    for p in net.parameters():
-        p.requires_grad_(False)
+    net.requires_grad_(False)
     return ref.sgld_sample(
         lambda x: -torch.logsumexp(net(x), dim=-1),
         x0,
