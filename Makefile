@@ -7,6 +7,7 @@ PY := $(VENV)/bin/python
 ASSIGNMENT ?=
 WORKERS ?= 0
 FORCE ?=
+MUTANTS ?= 60
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 DLGRADE = $(PY) -m dlgrade
 A_ARG = $(if $(ASSIGNMENT),--assignment=$(ASSIGNMENT))
@@ -14,7 +15,7 @@ W_ARG = --Autograder.workers=$(WORKERS)
 F_ARG = $(if $(FORCE),--force)
 PYTEST_ARGS ?=
 
-.PHONY: help setup release autograde feedback export report check demo test test-fast lint format bench clean
+.PHONY: help setup release autograde feedback export report check mutate demo test test-fast lint format bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -42,8 +43,11 @@ feedback: setup ## Write feedback/<student>/<assignment>/*.html
 export: setup ## Export grades as CSV (nbgrader, LMS gradebook, per-test)
 	$(DLGRADE) export $(A_ARG)
 
-check: setup ## Check notebook points against grader points
+check: setup ## Check notebook points against grader points, and surviving mutants against equivalent_mutants.txt
 	$(DLGRADE) check $(A_ARG)
+
+mutate: setup ## Mutation-test the graders (ASSIGNMENT=..., default all; MUTANTS=60, WORKERS=N): graders/<a>/MUTATION.md
+	$(DLGRADE) mutate $(A_ARG) $(W_ARG) --max-mutants=$(MUTANTS)
 
 demo: setup ## Fresh-machine demo: release, simulated class, autograde, feedback, summary
 	$(DLGRADE) demo $(W_ARG)

@@ -35,6 +35,10 @@ SUBCOMMANDS = {
         "Write a reference/blank/variant submission notebook.",
     ),
     "grade-one": ("dlgrade.apps.grade_one.GradeOneApp", "Grade one notebook and print its tests."),
+    "mutate": (
+        "dlgrade.apps.mutate.MutateApp",
+        "Mutation-test the graders: grade mutants of the reference solution.",
+    ),
     "check": (
         "dlgrade.apps.check.CheckApp",
         "Check that notebook points match the graders' points.",
