@@ -16,6 +16,10 @@ SUBCOMMANDS = {
         "dlgrade.apps.autograde.AutogradeApp",
         "Grade every submission of an assignment in sandboxes.",
     ),
+    "status": (
+        "dlgrade.apps.status.StatusApp",
+        "Show what is graded, pending or failed (and why), without grading.",
+    ),
     "feedback": (
         "dlgrade.apps.feedback.FeedbackApp",
         "Write per-student feedback HTML from results.json.",
