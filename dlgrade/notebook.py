@@ -11,8 +11,50 @@ from nbformat import NotebookNode
 
 EXPERIMENT_TAG = "experiment"
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
-BEGIN_SOLUTION = "### BEGIN SOLUTION"
-END_SOLUTION = "### END SOLUTION"
+
+
+@dataclass(frozen=True)
+class Delimiters:
+    """nbgrader's region markers (the ClearSolutions and ClearHiddenTests traits). As in
+    nbgrader, a line that contains one opens or closes a region."""
+
+    begin_solution: str = "BEGIN SOLUTION"
+    end_solution: str = "END SOLUTION"
+    begin_hidden: str = "BEGIN HIDDEN TESTS"
+    end_hidden: str = "END HIDDEN TESTS"
+
+    @classmethod
+    def from_config(cls, config) -> Delimiters:
+        from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+
+        solutions, hidden = ClearSolutions(config=config), ClearHiddenTests(config=config)
+        return cls(
+            solutions.begin_solution_delimeter,
+            solutions.end_solution_delimeter,
+            hidden.begin_test_delimeter,
+            hidden.end_test_delimeter,
+        )
+
+    def all(self) -> tuple[str, ...]:
+        return (self.begin_solution, self.end_solution, self.begin_hidden, self.end_hidden)
+
+    def split(self, source: str) -> tuple[list[str], list[str], list[str]]:
+        """(lines outside every region, solution lines, hidden-test lines); marker lines
+        belong to none of them."""
+        outside, solution, hidden, inside = [], [], [], None
+        for line in source.splitlines():
+            if self.begin_solution in line:
+                inside = solution
+            elif self.begin_hidden in line:
+                inside = hidden
+            elif self.end_solution in line or self.end_hidden in line:
+                inside = None
+            else:
+                (outside if inside is None else inside).append(line)
+        return outside, solution, hidden
+
+
+DELIMITERS = Delimiters()
 
 
 class InvalidNotebook(Exception):
@@ -125,10 +167,10 @@ def cells_to_run(nb: NotebookNode, *, include_tests: bool = True) -> list[CodeCe
     return out
 
 
-def unwrap_solution(source: str) -> str:
+def unwrap_solution(source: str, delimiters: Delimiters = DELIMITERS) -> str:
     """A solution cell as a student would have written it: the marker lines removed."""
-    lines = [ln for ln in source.splitlines() if ln.strip() not in (BEGIN_SOLUTION, END_SOLUTION)]
-    return "\n".join(lines)
+    markers = (delimiters.begin_solution, delimiters.end_solution)
+    return "\n".join(ln for ln in source.splitlines() if not any(m in ln for m in markers))
 
 
 def solution_cells(source_nb: NotebookNode) -> dict[str, str]:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlgrade.notebook import is_solution, read_notebook, without_magics
+from dlgrade.notebook import Delimiters, is_solution, read_notebook, without_magics
 from dlgrade.paths import CoursePaths
 
-MARKERS = re.compile(r"(BEGIN|END) (SOLUTION|HIDDEN TESTS)")
-HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.S)
-SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
 MIN_LINE = 12  # shorter lines ("return x", "pass") are too common to mean a leak
 
 
@@ -26,9 +22,9 @@ class Leak:
         return f"{self.file}: {self.what}: {self.line.strip()[:120]!r}"
 
 
-def _significant_lines(text: str) -> set[str]:
+def _significant_lines(lines: list[str]) -> set[str]:
     out = set()
-    for ln in text.splitlines():
+    for ln in lines:
         s = ln.strip()
         if len(s) >= MIN_LINE and not s.startswith("#") and s not in ('"""', "'''"):
             out.add(s)
@@ -37,28 +33,27 @@ def _significant_lines(text: str) -> set[str]:
 
 def secret_lines(paths: CoursePaths, assignment: str) -> dict[str, set[str]]:
     """Lines that must never appear in the student version, by where they come from."""
+    delimiters = Delimiters.from_config(paths.config)
     secrets: dict[str, set[str]] = {
         "solution code": set(),
         "hidden test": set(),
         "grader source": set(),
     }
-    for nb_path in sorted(paths.source(assignment).glob("*.ipynb")):
-        nb = read_notebook(nb_path)
-        for cell in nb.cells:
-            for block in SOLUTION_BLOCK.findall(cell.source) if is_solution(cell) else []:
-                secrets["solution code"] |= _significant_lines(block)
-            for block in HIDDEN_BLOCK.findall(cell.source):
-                secrets["hidden test"] |= _significant_lines(block)
-    graders = paths.graders(assignment)
-    for py in sorted(graders.rglob("*.py")) if graders.is_dir() else []:
-        secrets["grader source"] |= {
-            s for s in _significant_lines(py.read_text()) if not s.startswith(("import ", "from "))
-        }
     source_visible = set()
     for nb_path in sorted(paths.source(assignment).glob("*.ipynb")):
         for cell in read_notebook(nb_path).cells:
-            text = SOLUTION_BLOCK.sub("", HIDDEN_BLOCK.sub("", cell.source))
-            source_visible |= _significant_lines(text)
+            outside, solution, hidden = delimiters.split(cell.source)
+            if is_solution(cell):
+                secrets["solution code"] |= _significant_lines(solution)
+            secrets["hidden test"] |= _significant_lines(hidden)
+            source_visible |= _significant_lines(outside)
+    graders = paths.graders(assignment)
+    for py in sorted(graders.rglob("*.py")) if graders.is_dir() else []:
+        secrets["grader source"] |= {
+            s
+            for s in _significant_lines(py.read_text().splitlines())
+            if not s.startswith(("import ", "from "))
+        }
     # Lines the instructor shows students on purpose (outside solution/hidden blocks) are not secrets.
     for key in secrets:
         secrets[key] -= source_visible
@@ -71,6 +66,7 @@ def verify_release(paths: CoursePaths, assignment: str) -> list[Leak]:
     if not release.is_dir():
         return [Leak(str(release), "missing", "the release folder does not exist")]
     secrets = secret_lines(paths, assignment)
+    delimiters = Delimiters.from_config(paths.config)
     leaks: list[Leak] = []
     grader_names = (
         {p.name for p in paths.graders(assignment).rglob("*.py")}
@@ -87,8 +83,11 @@ def verify_release(paths: CoursePaths, assignment: str) -> list[Leak]:
             continue
         if path.suffix == ".ipynb":
             text = "\n".join(c.source for c in read_notebook(path).cells)
-        for m in MARKERS.finditer(text):
-            leaks.append(Leak(rel, "nbgrader marker", m.group(0)))
+        leaks += [
+            Leak(rel, "nbgrader marker", marker)
+            for marker in delimiters.all()
+            for _ in range(text.count(marker))
+        ]
         lines = {ln.strip() for ln in text.splitlines()}
         for what, secret in secrets.items():
             for line in sorted(secret & lines):

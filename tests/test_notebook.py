@@ -65,3 +65,24 @@ def test_bad_files_are_invalid(tmp_path, data):
     path.write_bytes(data)
     with pytest.raises(InvalidNotebook):
         read_notebook(path)
+
+
+def test_delimiters_follow_nbgrader_config():
+    """Are the region markers nbgrader's configured ones, matched as nbgrader does (a line
+    containing the marker), and split into outside / solution / hidden lines?"""
+    from traitlets.config import Config
+
+    from dlgrade.notebook import Delimiters
+
+    config = Config()
+    config.ClearSolutions.begin_solution_delimeter = "<<ANSWER"
+    config.ClearSolutions.end_solution_delimeter = "ANSWER>>"
+    d = Delimiters.from_config(config)
+    assert (d.begin_solution, d.end_solution, d.begin_hidden) == (
+        "<<ANSWER",
+        "ANSWER>>",
+        "BEGIN HIDDEN TESTS",
+    )
+    src = "a = 1\n# <<ANSWER\nb = 2\n# ANSWER>>\n### BEGIN HIDDEN TESTS\nassert b\n### END HIDDEN TESTS"
+    assert d.split(src) == (["a = 1"], ["b = 2"], ["assert b"])
+    assert unwrap_solution(src, d).splitlines()[:2] == ["a = 1", "b = 2"]

@@ -27,7 +27,7 @@ from cosmic_ray.operators.operator import Example, Operator
 from cosmic_ray.plugins import get_operator
 from nbformat import NotebookNode
 
-from dlgrade.notebook import BEGIN_SOLUTION, END_SOLUTION, grade_id, is_solution, without_magics
+from dlgrade.notebook import DELIMITERS, Delimiters, grade_id, is_solution, without_magics
 
 COSMIC_RAY_OPERATORS = (
     "core/ReplaceBinaryOperator_Add_Sub",
@@ -302,17 +302,16 @@ class Mutant:
         )
 
 
-def solution_lines(source: str) -> tuple[str, set[int]]:
+def solution_lines(source: str, delimiters: Delimiters = DELIMITERS) -> tuple[str, set[int]]:
     """The cell as a student writes it (marker lines removed) and the 1-based line
     numbers, in that text, that came from inside a solution region."""
     lines, inside, keep = [], False, set()
-    markers = BEGIN_SOLUTION in source
+    markers = delimiters.begin_solution in source
     for raw in source.splitlines():
-        stripped = raw.strip()
-        if stripped == BEGIN_SOLUTION:
+        if delimiters.begin_solution in raw:
             inside = True
             continue
-        if stripped == END_SOLUTION:
+        if delimiters.end_solution in raw:
             inside = False
             continue
         lines.append(raw)
