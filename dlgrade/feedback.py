@@ -2,20 +2,27 @@
 
 Only fields meant for students are rendered: test names, points, statuses and the
 messages the plugin already made safe (hidden tests carry the grader author's message
-only). Nothing is read from graders/ or source/.
+only). Nothing is read from graders/ or source/. Every string is escaped; the notebook
+is inserted only as sanitized HTML (`dlgrade.sanitize`), under a Content-Security-Policy
+that lets no script run and nothing load.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from itertools import groupby
 from pathlib import Path
 
 import jinja2
 import nbformat
+from markupsafe import Markup
 
+from dlgrade import sanitize
 from dlgrade.paths import CoursePaths, atomic_write
+
+log = logging.getLogger(__name__)
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("dlgrade", "templates"),
@@ -56,15 +63,16 @@ def student_view(result: dict) -> dict:
     return view
 
 
-def notebook_html(path: Path) -> str:
+def notebook_html(path: Path) -> Markup:
+    """The executed notebook as HTML: rendered from sanitized content, and the result
+    sanitized again (notebooks graded before sanitizing existed are covered too)."""
     if not path.exists():
-        return ""
+        return Markup("")
     from nbconvert import HTMLExporter
 
-    nb = nbformat.read(path, as_version=4)
-    exporter = HTMLExporter(template_name="basic")
-    body, _ = exporter.from_notebook_node(nb)
-    return body
+    nb = sanitize.notebook(nbformat.read(path, as_version=4))
+    body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
+    return Markup(sanitize.clean_html(body, any_class=True))
 
 
 def render(result: dict, executed_notebook: Path | None = None) -> str:
@@ -72,8 +80,16 @@ def render(result: dict, executed_notebook: Path | None = None) -> str:
     groups = [
         (task, list(tests)) for task, tests in groupby(view["tests"], key=lambda t: t["task"])
     ]
-    html = notebook_html(executed_notebook) if executed_notebook else ""
-    return _env.get_template("feedback.html.j2").render(r=view, groups=groups, notebook_html=html)
+    html, failed = Markup(""), False
+    if executed_notebook:
+        try:
+            html = notebook_html(executed_notebook)
+        except Exception:  # noqa: BLE001 - the scores still reach the student
+            log.exception("could not render %s", executed_notebook)
+            failed = True
+    return _env.get_template("feedback.html.j2").render(
+        r=view, groups=groups, notebook_html=html, notebook_failed=failed, csp=sanitize.PAGE_CSP
+    )
 
 
 def write_feedback(paths: CoursePaths, assignment: str, student: str) -> Path | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 
+from dlgrade import sanitize
 from dlgrade.grading import plugin
 from dlgrade.grading.proxy import InProcessTransport
 from dlgrade.notebook import (
@@ -182,7 +183,8 @@ def assemble(state: plugin.GradingState, session: SandboxSession | None) -> dict
 
 
 def executed_notebook(nb: nbformat.NotebookNode, session: SandboxSession | None):
-    """The submission with the sandbox's outputs (truncated, plain) attached."""
+    """The submission with the sandbox's outputs attached, all of it sanitized
+    (`dlgrade.sanitize`): the formgrader renders this file inside the hub's origin."""
     out = nbformat.from_dict(nb)
     for i, cell in enumerate(out.cells):
         if cell.cell_type != "code":
@@ -211,7 +213,7 @@ def executed_notebook(nb: nbformat.NotebookNode, session: SandboxSession | None)
                     traceback=[],
                 )
             )
-    return out
+    return sanitize.notebook(out)
 
 
 if __name__ == "__main__":

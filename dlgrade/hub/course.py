@@ -11,6 +11,7 @@ from pathlib import Path
 from dlgrade.hub.roster import Member, gradebook_csv
 from dlgrade.hub.settings import HubPlan
 from dlgrade.hub.users import run_as
+from dlgrade.sanitize import FORMGRADER_CSP
 
 HUB_BLOCK = "# ---- added by `python -m dlgrade.hub` for the course hub ----"
 COURSE_FOLDERS = ("source", "release", "graders")
@@ -67,6 +68,11 @@ def write_jupyter_configs(plan: HubPlan) -> None:
                 "terminado_settings": TERMINALS,
             }
         }
+        if role == "course":
+            # the formgrader shows students' executed notebooks inside the hub's origin
+            server["ServerApp"]["tornado_settings"] = {
+                "headers": {"Content-Security-Policy": FORMGRADER_CSP}
+            }
         (folder / "jupyter_server_config.json").write_text(json.dumps(server, indent=2))
         page = {"disabledExtensions": dict.fromkeys(off["labextensions"], True)}
         (folder / "labconfig" / "page_config.json").write_text(json.dumps(page, indent=2))

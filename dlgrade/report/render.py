@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from dlgrade.report import plots, stats
 from dlgrade.report.course import CourseOverview
 from dlgrade.report.model import Submission
+from dlgrade.sanitize import PAGE_CSP
 
 
 def _num(value: float | None, digits: int = 4) -> str:
@@ -31,6 +32,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["csp"] = PAGE_CSP
     env.filters["num"] = _num
     env.filters["corr"] = _corr
     return env
@@ -74,6 +76,7 @@ def assignment_html(
             group_limit=group_limit,
             message_chars=message_chars,
             not_graded=stats.not_graded(subs),
+            flagged=[s for s in subs if s.graded and s.flags],
             real_zeros=[s.student for s in subs if s.graded and s.score == 0],
             timed=timed,
             time_summary=time_summary,
