@@ -26,3 +26,11 @@ c.Autograder.cell_time_limit = 30  # seconds per notebook cell (then it is skipp
 c.Autograder.notebook_time_limit = 120  # seconds to execute a submission's cells
 c.SandboxBackend.memory_limit_mb = 3072
 c.SandboxBackend.max_processes = 64
+
+# Every way to grade goes through the sandboxes: nbgrader's in-kernel autograde (its CLI,
+# its API, its own formgrader) refuses to start; `python -m dlgrade autograde` and the hub's
+# formgrader (dlgrade.hub.formgrader) grade instead.
+c.Autograde.exporter_class = "dlgrade.nbgrader_api.InKernelGradingRefused"
+# Notebooks nbgrader renders (the formgrader's view of a submission, nbgrader's feedback)
+# pass through the platform's sanitizer first, whatever wrote them.
+c.HTMLExporter.preprocessors = ["dlgrade.hub.formgrader.SanitizedView"]

@@ -7,6 +7,7 @@ both in the same warm process, medians over repetitions.
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import statistics
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from nbconvert.exporters import NotebookExporter
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
@@ -108,8 +110,11 @@ def scaling(
 
 def nbgrader_autograde(paths: CoursePaths, config: Config, assignment: str, limit: int) -> dict:
     """nbgrader's own autograde (kernel per notebook, visible tests only) on the first
-    `limit` of the same files."""
-    api = NbGraderAPI(coursedir=paths.coursedir, config=config)
+    `limit` of the same files. The course turns nbgrader's in-kernel autograde off; the
+    bench turns it back on for its own copies of the reference solution (trusted code)."""
+    trusted = copy.deepcopy(config)
+    trusted.Autograde.exporter_class = NotebookExporter
+    api = NbGraderAPI(coursedir=paths.coursedir, config=trusted)
     students = paths.students(assignment)[:limit]
     t = time.monotonic()
     ok = sum(

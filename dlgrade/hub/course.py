@@ -49,8 +49,10 @@ TERMINALS = {"shell_command": ["/bin/bash"]}
 ROLES_OFF = {
     "staff": STAFF_OFF,
     "students": STUDENTS_OFF,
-    "course": {"labextensions": [], "server": []},
+    "course": {"labextensions": [], "server": ["nbgrader.server_extensions.formgrader"]},
 }
+# The course service's formgrader is nbgrader's with autograde done in sandboxes.
+ROLES_ON = {"course": ["dlgrade.hub.formgrader"]}
 
 
 def write_jupyter_configs(plan: HubPlan) -> None:
@@ -64,7 +66,10 @@ def write_jupyter_configs(plan: HubPlan) -> None:
         )
         server = {
             "ServerApp": {
-                "jpserver_extensions": dict.fromkeys(off["server"], False),
+                "jpserver_extensions": {
+                    **dict.fromkeys(off["server"], False),
+                    **dict.fromkeys(ROLES_ON.get(role, []), True),
+                },
                 "terminado_settings": TERMINALS,
             }
         }

@@ -41,6 +41,7 @@ class E2EHub:
     instructor: str
     ta: str
     students: list[str]
+    hostile: str  # a student who submits from the shell, never through the browser
 
     @property
     def url(self) -> str:
@@ -75,7 +76,7 @@ def shots() -> Shots:
 
 @pytest.fixture(scope="session")
 def course_hub() -> Iterator[E2EHub]:
-    """A hub for a fresh course `e2e<hex>` with an instructor, a TA and two students; the
+    """A hub for a fresh course `e2e<hex>` with an instructor, a TA and three students; the
     accounts, their homes, the exchange and the hub's state are removed afterwards."""
     require_tools()
     source = Path(os.environ.get("DLGRADE_E2E_COURSE", REPO))
@@ -84,7 +85,7 @@ def course_hub() -> Iterator[E2EHub]:
     state = Path(tempfile.mkdtemp(prefix=f"dlgrade-{tag}-"))
     state.chmod(0o755)
     roles = {f"{tag}-prof": "instructor", f"{tag}-ta": "ta"}
-    roles |= {f"{tag}-alice": "student", f"{tag}-bob": "student"}
+    roles |= {f"{tag}-alice": "student", f"{tag}-bob": "student", f"{tag}-mallory": "student"}
     members = [
         Member(name, role, name.split("-")[1].title(), "E2e") for name, role in roles.items()
     ]
@@ -100,6 +101,7 @@ def course_hub() -> Iterator[E2EHub]:
             instructor=f"{tag}-prof",
             ta=f"{tag}-ta",
             students=[f"{tag}-alice", f"{tag}-bob"],
+            hostile=f"{tag}-mallory",
         )
     finally:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

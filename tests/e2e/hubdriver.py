@@ -197,12 +197,55 @@ class HubUser:
             has=page.locator("td.name a", has_text=re.compile(rf"^{re.escape(assignment)}$"))
         )
         row.locator(f"td.{column} a").click()
-        modal = page.locator("#success-modal, #error-modal")
-        expect(modal).to_be_visible(timeout=RUN_TIMEOUT)
+        return self.modal_text(f"{column} of {assignment}", RUN_TIMEOUT)
+
+    def modal_text(self, what: str, timeout_ms: float) -> str:
+        """The text of the formgrader's success dialog (fails on its error dialog)."""
+        modal = self.page.locator("#success-modal, #error-modal")
+        expect(modal).to_be_visible(timeout=timeout_ms)
         text = modal.inner_text()
         if modal.get_attribute("id") != "success-modal":
-            raise AssertionError(f"formgrader {column} of {assignment} failed:\n{text}")
+            raise AssertionError(f"formgrader {what} failed:\n{text}")
         return text
+
+    def formgrader_autograde(
+        self, course: str, assignment: str, student: str, timeout_ms: float
+    ) -> str:
+        """Click the autograde icon of `student`'s row on the assignment's submissions page
+        (nbgrader's "Manage Submissions"); return the success dialog's text."""
+        page = self.page
+        page.goto(f"{self.hub_url}/services/{course}/formgrader/manage_submissions/{assignment}")
+        expect(page.get_by_text("Loading, please wait...")).to_be_hidden()
+        row = page.locator("#main-table tr").filter(
+            has=page.locator("td.student-id", has_text=re.compile(rf"^{re.escape(student)}$"))
+        )
+        row.locator("td.autograde a").click()
+        return self.modal_text(f"autograde of {student}", timeout_ms)
+
+    def open_graded_notebook(self, course: str, student: str, assignment: str) -> None:
+        """Open the formgrader's view of the student's autograded notebook (the link on
+        nbgrader's "Manage Students" page of that submission)."""
+        page = self.page
+        page.goto(
+            f"{self.hub_url}/services/{course}/formgrader/manage_students/{student}/{assignment}"
+        )
+        link = page.locator("#main-table td.name a").first
+        expect(link).to_be_visible()
+        link.click()
+        page.wait_for_url(re.compile(r"/formgrader/submissions/[^/]+/?$"))
+        page.wait_for_load_state("load")
+
+    def watch_scripts(self) -> list[str]:
+        """Record every dialog (dismissed) and console message of this tab from now on."""
+        seen: list[str] = []
+
+        def dialog(d) -> None:
+            seen.append(f"dialog: {d.message}")
+            d.dismiss()
+
+        self.page.on("dialog", dialog)
+        self.page.on("console", lambda m: seen.append(f"console {m.type}: {m.text}"))
+        return seen
 
     def close_modal(self) -> None:
         modal = self.page.locator("#success-modal")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import pwd
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -12,9 +14,12 @@ import pytest
 from hubcourse import answers, cell_indices, hidden_fragments, leaks
 from hubdriver import HubUser
 from playwright.sync_api import expect
+from traitlets.config.loader import PyFileConfigLoader
 
 from dlgrade.hub.users import run_as
-from dlgrade.notebook import is_grade, is_solution
+from dlgrade.notebook import grade_id, is_grade, is_solution
+from dlgrade.sandbox.backends import get_backend_class
+from tests.hub.hostile import FLAG, hostile_notebook
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -43,6 +48,36 @@ def home(username: str) -> Path:
     return Path(pwd.getpwnam(username).pw_dir)
 
 
+def submit_from_shell(hub, student: str, nb) -> None:
+    """Fetch and submit as `student` with nbgrader's command line (what any student's
+    terminal can do), with `nb` in place of the fetched notebook."""
+    a, p = hub.assignment.name, hub.hub.plan
+    env = {
+        "PATH": f"{p.bin}:/usr/bin:/bin",
+        "JUPYTER_CONFIG_PATH": str(p.jupyter_config_dir("students")),
+    }
+    for step in ("fetch_assignment", "submit"):
+        if step == "submit":
+            nbformat.write(nb, home(student) / a / f"{a}.ipynb")
+        done = run_as(student, [str(p.bin / "nbgrader"), step, a], env=env, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def filled(release_nb, typed: dict[str, str]):
+    """The student version with `typed` in its solution cells."""
+    nb = nbformat.from_dict(release_nb)
+    for cell in nb.cells:
+        if is_solution(cell):
+            cell.source = typed[grade_id(cell)]
+    return nb
+
+
+def sandbox_backend(course_root: Path) -> str:
+    """Class name of the sandbox backend the course's nbgrader_config.py grades with."""
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
+    return get_backend_class(config.Autograder.sandbox_backend).__name__
+
+
 def saved_notebook(student: str, assignment: str):
     return nbformat.read(home(student) / assignment / f"{assignment}.ipynb", as_version=4)
 
@@ -54,6 +89,10 @@ def test_course_cycle(course_hub, browser, shots):
     a = hub.assignment.name
     course = hub.course_id
     users = {}
+    mallory = hub.hostile
+    outside = Path(tempfile.mkdtemp(prefix="dlgrade-e2e-outside-"))
+    outside.chmod(0o1777)
+    markers = [m / "PWNED" for m in (hub.course_root, home(hub.hub.plan.grader_user), outside)]
 
     def user(name: str) -> HubUser:
         users[name] = HubUser(browser, hub.url, name, hub.passwords[name], shots)
@@ -90,6 +129,12 @@ def test_course_cycle(course_hub, browser, shots):
                 assert cells[gid].source.strip() == text.strip(), f"{student.username}: {gid}"
             ran = [c for c in saved.cells if is_grade(c) and not is_solution(c)]
             assert all(c.execution_count for c in ran), "the visible tests were not run"
+        # ... and a third submits, from her terminal, work whose code leaves a marker where it
+        #    can write and whose outputs and markdown carry script.
+        hostile_nb = hostile_notebook(
+            filled(release_nb, typed[alice.username]), [str(m) for m in markers]
+        )
+        submit_from_shell(hub, mallory, hostile_nb)
         correct = saved_notebook(alice.username, a)
         for cell in correct.cells:
             if is_grade(cell) and not is_solution(cell):
@@ -124,8 +169,45 @@ def test_course_cycle(course_hub, browser, shots):
         assert "Successfully collected" in ta.formgrader_action(a, "collect")
         ta.shot("collected")
         ta.close_modal()
-        for student in (alice, bob):
-            assert (hub.course_root / "submitted" / student.username / a / f"{a}.ipynb").exists()
+        for student in (alice.username, bob.username, mallory):
+            assert (hub.course_root / "submitted" / student / a / f"{a}.ipynb").exists()
+
+        # 4a. The TA clicks the formgrader's autograde on the hostile submission: the hidden
+        #     graders score it in a sandbox, nothing of it ran beside the course, and the
+        #     formgrader shows its score. nbgrader's own in-kernel autograde is refused.
+        backend = sandbox_backend(hub.course_root)
+        text = ta.formgrader_autograde(course, a, mallory, GRADING_TIMEOUT_S * 1000)
+        assert "Successfully autograded" in text and f"graded by {backend}" in text, text
+        ta.shot("autograded-in-formgrader")
+        ta.close_modal()
+        hostile = json.loads(
+            (hub.course_root / "autograded" / mallory / a / "results.json").read_text()
+        )
+        assert hostile["grader"]["backend"] == backend and hostile["status"] == "graded"
+        assert [m for m in markers if m.exists()] == []
+        expect(
+            ta.page.locator("#main-table tr", has_text=mallory).locator("td.score")
+        ).to_have_text(f"{round(hostile['score'], 2):g} / {round(hostile['max_score'], 2):g}")
+        p = hub.hub.plan
+        refused = run_as(
+            p.grader_user, [str(p.bin / "nbgrader"), "autograde", a, "--force"],
+            cwd=hub.course_root, env={"PATH": f"{p.bin}:/usr/bin:/bin"}, check=False,
+        )  # fmt: skip
+        assert refused.returncode != 0
+        assert "python -m dlgrade autograde" in refused.stdout + refused.stderr
+        assert [m for m in markers if m.exists()] == []
+
+        # 4b. The TA opens the formgrader's view of that submission: its text is shown, and
+        #     none of its script ran (no flag set, no dialog, no console message of it).
+        seen = ta.watch_scripts()
+        ta.open_graded_notebook(course, mallory, a)
+        notes = ta.page.get_by_text("My notes").first
+        expect(notes).to_be_visible()
+        notes.scroll_into_view_if_needed()
+        ta.page.wait_for_timeout(1500)  # broken images fire their onerror by now
+        ta.shot("hostile-submission-in-formgrader")
+        assert ta.page.evaluate(f"() => window.{FLAG}") is None
+        assert [m for m in seen if m.startswith("dialog") or FLAG in m] == [], seen
         status = ta.run_in_terminal(
             course,
             f"python -m dlgrade autograde --assignment={a} && python -m dlgrade feedback --assignment={a}",
@@ -145,11 +227,10 @@ def test_course_cycle(course_hub, browser, shots):
         assert results[bob.username]["score"] < results[bob.username]["max_score"]
         ta.formgrader(course)
         row = ta.page.locator("#main-table tr", has_text=a)
-        expect(row.locator("td.num-submissions")).to_have_text("2")
+        expect(row.locator("td.num-submissions")).to_have_text("3")
         ta.page.goto(f"{hub.url}/services/{course}/formgrader/manage_students")
-        for s in (alice, bob):
-            r = results[s.username]
-            expect(ta.page.locator("tr", has_text=s.username)).to_contain_text(
+        for name, r in [*results.items(), (mallory, hostile)]:
+            expect(ta.page.locator("tr", has_text=name)).to_contain_text(
                 f"{round(r['score'], 2):g} / {round(r['max_score'], 2):g}"
             )
         ta.shot("gradebook")
@@ -186,3 +267,4 @@ def test_course_cycle(course_hub, browser, shots):
     finally:
         for u in users.values():
             u.close()
+        shutil.rmtree(outside)

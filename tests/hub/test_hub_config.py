@@ -155,8 +155,9 @@ def test_course_config_appends_the_exchange_once(tmp_path):
 
 
 def test_jupyter_configs_hide_the_formgrader_from_users(tmp_path):
-    """Do students lose the formgrader and course list, staff keep the course list, and
-    every server get a non-login terminal shell?"""
+    """Do students lose the formgrader and course list, staff keep the course list, the
+    course service get the sandboxed formgrader in place of nbgrader's, and every server a
+    non-login terminal shell?"""
     p = plan(HubSettings(state_dir=str(tmp_path)), "dl-x")
     course.write_jupyter_configs(p)
 
@@ -176,6 +177,10 @@ def test_jupyter_configs_hide_the_formgrader_from_users(tmp_path):
     assert "@jupyter/nbgrader:course-list" not in disabled("staff")
     assert "@jupyter/nbgrader:formgrader" in disabled("staff")
     assert disabled("course") == set()
+    assert server("course")["ServerApp"]["jpserver_extensions"] == {
+        "nbgrader.server_extensions.formgrader": False,
+        "dlgrade.hub.formgrader": True,
+    }
     for role in ("staff", "students", "course"):
         assert server(role)["ServerApp"]["terminado_settings"] == course.TERMINALS
         nbconfig = (p.jupyter_config_dir(role) / "nbgrader_config.py").read_text()
