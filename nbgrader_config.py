@@ -22,10 +22,17 @@ c.Autograder.workers = 0  # 0 = one per core
 c.Autograder.test_time_limit = 60  # seconds per hidden test
 c.Autograder.submission_time_limit = 300  # seconds for all of one submission (cells + tests)
 c.Autograder.watchdog_time_limit = 0  # stop a hung grading process after this (0: derived)
-c.Autograder.cell_time_limit = 30  # seconds per notebook cell (then it is skipped)
-c.Autograder.notebook_time_limit = 120  # seconds to execute a submission's cells
+c.Autograder.cell_time_limit = 120  # seconds per notebook cell (then skipped and flagged)
+c.Autograder.notebook_time_limit = 180  # seconds to execute a submission's cells
 c.SandboxBackend.memory_limit_mb = 3072
 c.SandboxBackend.max_processes = 64
+# Intake: a submission folder holds only regular files and folders (no links, devices,
+# fifos), within these limits; anything else is graded `invalid`, nothing of it copied.
+c.Intake.max_total_mb = 50
+c.Intake.max_files = 200
+# nbgrader's collect would follow links a student leaves in the exchange; this one keeps
+# them as links, so intake rejects them.
+c.ExchangeFactory.collect = "dlgrade.grading.intake.SafeCollect"
 
 # Every way to grade goes through the sandboxes: nbgrader's in-kernel autograde (its CLI,
 # its API, its own formgrader) refuses to start; `python -m dlgrade autograde` and the hub's

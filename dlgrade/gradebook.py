@@ -28,8 +28,30 @@ def autograded_cells(paths: CoursePaths, assignment: str) -> set[str]:
     return set(notebook_points(source)) if source.exists() else set()
 
 
+def needs_review(result: dict) -> bool:
+    """Not fully graded, or graded with flags: the formgrader marks it "needs manual grade"."""
+    return result.get("status") != "graded" or bool(result.get("flags"))
+
+
+def submission_time(paths: CoursePaths, result: dict) -> datetime | None:
+    """The submission's time as nbgrader reads it, to the microsecond, from a plain
+    timestamp.txt (the formgrader counts a submission as autograded only when the gradebook
+    holds exactly that time); else results.json's, to the second."""
+    path = paths.submitted(result["student"], result["assignment"]) / "timestamp.txt"
+    try:
+        if path.is_file() and not path.is_symlink() and path.stat().st_size <= 200:
+            return parse_utc(path.read_text(encoding="utf-8").strip())
+    except (OSError, UnicodeDecodeError, ValueError, OverflowError):
+        pass
+    text = result.get("submitted_at")
+    return parse_utc(text.removesuffix(" UTC")) if isinstance(text, str) and text else None
+
+
 def store_results(paths: CoursePaths, results: list[dict]) -> int:
     """Write each result's task scores as the auto scores of the matching grade cells.
+
+    The earned points are stored whatever the status (an invalid submission earned 0);
+    one a TA should look at (see :func:`needs_review`) is marked as needing a manual grade.
 
     Returns how many submissions were stored. Assignments unknown to the gradebook (never
     released on this course root) are skipped.
@@ -47,17 +69,17 @@ def store_results(paths: CoursePaths, results: list[dict]) -> int:
             except MissingEntry:
                 continue
             gb.update_or_create_student(student)
-            ts = (
-                parse_utc(r["submitted_at"].removesuffix(" UTC")) if r.get("submitted_at") else None
+            sub = gb.update_or_create_submission(
+                assignment, student, timestamp=submission_time(paths, r)
             )
-            sub = gb.update_or_create_submission(assignment, student, timestamp=ts)
             tasks = r.get("tasks", {})
             autograded = autograded_cells(paths, assignment)
+            look = needs_review(r)
             for nb in sub.notebooks:
                 for grade in nb.grades:
                     if grade.name in autograded:
                         grade.auto_score = float(tasks.get(grade.name, {}).get("score", 0.0))
-                        grade.needs_manual_grade = False
+                        grade.needs_manual_grade = look
             gb.db.commit()
             stored += 1
     return stored

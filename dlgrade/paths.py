@@ -62,16 +62,27 @@ class CoursePaths(LoggingConfigurable):
         """Name (without extension) of the assignment's notebook: `<assignment>.ipynb`."""
         return assignment
 
+    def submitted_base(self) -> Path:
+        """`<root>/submitted`: one folder per student below it."""
+        return self.root / self.coursedir.submitted_directory
+
     def students(self, assignment: str) -> list[str]:
-        """Students with a submission folder for `assignment`, sorted."""
-        base = self.root / self.coursedir.submitted_directory
+        """Students with a submission entry for `assignment`, sorted.
+
+        A student folder or an assignment folder that is a link (or not a folder) is
+        listed too (only its existence is looked up), so that intake records it as invalid
+        instead of it being skipped, or read as someone else's work."""
+        base = self.submitted_base()
         if not base.is_dir():
             return []
-        return sorted(
-            p.name
-            for p in base.iterdir()
-            if (p / assignment).is_dir() and not p.name.startswith(".")
-        )
+        found = []
+        for entry in os.scandir(base):
+            if entry.name.startswith("."):
+                continue
+            folder = entry.is_symlink() or entry.is_dir(follow_symlinks=False)
+            if folder and os.path.lexists(os.path.join(entry.path, assignment)):
+                found.append(entry.name)
+        return sorted(found)
 
     def assignments(self) -> list[str]:
         """Assignments that have a source folder, sorted."""

@@ -145,3 +145,41 @@ def test_a_grader_hanging_on_the_trusted_side_is_stopped_by_the_watchdog(course)
     assert r["a_hangs"]["status"] == "timeout"
     assert "watchdog" in r["a_hangs"]["status_detail"]
     assert r["b_honest"]["status"] == "graded" and r["b_honest"]["score"] == 6.0
+
+
+def test_a_slow_cell_is_flagged_and_its_grade_reaches_every_export(course):
+    """Does a correct submission whose own extra cell runs past the cell limit stay
+    `graded` (flagged cell_timeout, for a TA) with full marks in results.json, the
+    gradebook, and every export: Canvas, Moodle, per-test, review and nbgrader's CSV?"""
+    import csv
+
+    from dlgrade.gradebook import store_results
+    from dlgrade.report.build import export_grades
+
+    nb = course.notebook("reference")
+    nb.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(600)"))
+    course.submit("slow", nb)
+    course.submit("quick", course.notebook("reference"))
+    results = course.grade(workers=2, Autograder__cell_time_limit=3.0)
+    r = results["slow"]
+    assert (r["status"], r["score"], r["max_score"]) == ("graded", 5.0, 5.0), r["status_detail"]
+    assert r["flags"] == ["cell_timeout"] and "timed out" in r["status_detail"]
+    assert results["quick"]["flags"] == []
+    store_results(course.paths, list(results.values()))
+    with Gradebook(course.paths.coursedir.db_url, course.paths.coursedir.course_id) as gb:
+        sub = gb.find_submission("hello", "slow")
+        assert sub.score == 5.0 and sub.needs_manual_grade  # the formgrader marks it
+        assert not gb.find_submission("hello", "quick").needs_manual_grade
+    out = {p.name.split("-")[0]: p for p in export_grades(course.paths, ["hello"], course=False)}
+
+    def table(kind: str, key: str) -> dict[str, dict]:
+        with open(out[kind], newline="") as fh:
+            return {row[key]: row for row in csv.DictReader(fh)}
+
+    assert table("canvas", "SIS Login ID")["slow"]["hello"] == "5"
+    assert table("moodle", "Username")["slow"]["hello"] == "5"
+    tests = table("tests", "student")["slow"]
+    assert (tests["submission_score"], tests["submission_flags"]) == ("5", "cell_timeout")
+    review = table("review", "student")
+    assert set(review) == {"slow"} and review["slow"]["exported_score"] == "5"
+    assert float(table("nbgrader", "student_id")["slow"]["score"]) == 5.0

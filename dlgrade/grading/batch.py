@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import sys
+import tempfile
 import time
+from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from traitlets.config import Config
 
 from dlgrade.grading import runner
 from dlgrade.grading.autograder import Autograder
+from dlgrade.grading.intake import Intake, Rejected
 from dlgrade.paths import CoursePaths, atomic_write
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ class _PoolContext:
         self.autograder = Autograder(config=config)
         self.paths = CoursePaths(CourseDirectory(config=config), config=config)
         self.backend = self.autograder.make_backend()
+        self.intake = Intake(config=config)
 
 
 _context: _PoolContext | None = None
@@ -58,60 +61,96 @@ def _init_pool(config: Config, slot_queue) -> None:
     _context = _PoolContext(config, slot_queue)
 
 
-def _submission_notebook(paths: CoursePaths, job: Job) -> Path:
-    return paths.submitted(job.student, job.assignment) / f"{paths.notebook(job.assignment)}.ipynb"
-
-
-def submitted_at(paths: CoursePaths, job: Job) -> datetime | None:
-    ts = paths.submitted(job.student, job.assignment) / "timestamp.txt"
+def submitted_at(files: Mapping[str, bytes]) -> datetime | None:
+    """The submission time from the timestamp.txt that intake let through."""
     try:
-        return parse_utc(ts.read_text().strip())
-    except (OSError, ValueError):
+        return parse_utc(files["timestamp.txt"][:200].decode("utf-8").strip())
+    except (KeyError, UnicodeDecodeError, ValueError, TypeError, OverflowError):
         return None
+
+
+def copied_files(paths: CoursePaths, job: Job, intake: Intake) -> dict[str, bytes]:
+    """The COPIED_FILES of a submission that passes intake; nothing of one that does not."""
+    try:
+        return intake.take(paths.submitted_base(), job.student, job.assignment, COPIED_FILES).files
+    except Rejected:
+        return {}
+
+
+def _grade_staged(ctx: _PoolContext, job: Job, name: str, data: bytes):
+    """Grade the notebook's bytes from a private staging folder (never from submitted/)."""
+    paths, grader = ctx.paths, ctx.autograder
+    sandbox_job = grader.job(paths, ctx.slot, f"{job.assignment}-{job.student}")
+    with tempfile.TemporaryDirectory(prefix="dlgrade-intake-") as staging:
+        notebook = Path(staging) / name
+        notebook.write_bytes(data)
+        return runner.grade(
+            grader.inputs(paths, job.assignment, notebook), ctx.backend, sandbox_job
+        )
 
 
 def grade_job(job: Job) -> dict:
     """Grade one submission and write its results (runs in a pool process)."""
     ctx = _context
-    paths, grader = ctx.paths, ctx.autograder
-    notebook = _submission_notebook(paths, job)
-    inputs = grader.inputs(paths, job.assignment, notebook)
-    sandbox_job = grader.job(paths, ctx.slot, f"{job.assignment}-{job.student}")
+    paths = ctx.paths
+    name = f"{paths.notebook(job.assignment)}.ipynb"
     started = time.monotonic()
-    if not notebook.exists():
-        result, executed = runner.invalid_result(f"no {notebook.name} in the submission"), None
+    files: dict[str, bytes] = {}
+    try:
+        files = ctx.intake.take(
+            paths.submitted_base(), job.student, job.assignment, (name, *COPIED_FILES)
+        ).files
+    except Rejected as exc:
+        result, executed = runner.invalid_result(exc.reason), None
     else:
-        try:
-            result, executed = runner.grade(inputs, ctx.backend, sandbox_job)
-        except Exception as exc:  # noqa: BLE001 - one submission must not stop the batch
-            log.exception("grading %s failed", job)
-            result, executed = runner.invalid_result(""), None
-            result.update(status="crashed", status_detail=f"grader error: {type(exc).__name__}")
+        if name not in files:
+            result, executed = runner.invalid_result(f"no {name} in the submission"), None
+        else:
+            try:
+                result, executed = _grade_staged(ctx, job, name, files.pop(name))
+            except Exception as exc:  # noqa: BLE001 - one submission must not stop the batch
+                log.exception("grading %s failed", job)
+                result, executed = runner.invalid_result(""), None
+                result.update(status="crashed", status_detail=f"grader error: {type(exc).__name__}")
     elapsed = time.monotonic() - started
     try:
-        return finish(paths, job, result, executed, elapsed)
+        return finish(paths, job, result, executed, elapsed, files)
     except Exception as exc:  # noqa: BLE001 - keep the scores even if the notebook cannot be saved
         log.exception("writing the executed notebook of %s failed", job)
         detail = f"the executed notebook could not be saved ({type(exc).__name__})"
         result["status_detail"] = "; ".join(filter(None, [result.get("status_detail"), detail]))
-        return finish(paths, job, result, None, elapsed)
+        return finish(paths, job, result, None, elapsed, files)
 
 
-def finish(paths: CoursePaths, job: Job, result: dict, executed, elapsed: float) -> dict:
-    """Add the submission's facts, then write notebook, copies and results.json (last)."""
-    ts = submitted_at(paths, job)
+def finish(
+    paths: CoursePaths,
+    job: Job,
+    result: dict,
+    executed,
+    elapsed: float,
+    files: Mapping[str, bytes],
+) -> dict:
+    """Add the submission's facts, then write notebook, copies and results.json (last).
+
+    `files` are the COPIED_FILES intake let through (their bytes); nothing else of the
+    submission folder is read here."""
+    ts = submitted_at(files)
     result = {"schema": 1, "assignment": job.assignment, "student": job.student, **result}
     result["submitted_at"] = ts.strftime("%Y-%m-%d %H:%M:%S UTC") if ts else None
     result["late"] = bool(ts and job.duedate and ts > job.duedate)
     result.setdefault("execution_time", round(elapsed, 3))
     out = paths.autograded(job.student, job.assignment)
     out.mkdir(parents=True, exist_ok=True)
+    notebook = out / f"{paths.notebook(job.assignment)}.ipynb"
     if executed is not None:
-        atomic_write(out / f"{paths.notebook(job.assignment)}.ipynb", nbformat.writes(executed))
-    src = paths.submitted(job.student, job.assignment)
+        atomic_write(notebook, nbformat.writes(executed))
+    else:
+        notebook.unlink(missing_ok=True)
     for name in COPIED_FILES:
-        if (src / name).is_file():
-            shutil.copyfile(src / name, out / name)
+        if name in files:
+            atomic_write(out / name, files[name])
+        else:
+            (out / name).unlink(missing_ok=True)
     atomic_write(out / "results.json", json.dumps(result, indent=1, sort_keys=False))
     return result
 
@@ -127,10 +166,17 @@ def pending_jobs(
     return todo, done
 
 
-def _crash_result(paths: CoursePaths, job: Job, detail: str, status: str = "crashed") -> dict:
+def _crash_result(
+    paths: CoursePaths,
+    job: Job,
+    detail: str,
+    status: str = "crashed",
+    intake: Intake | None = None,
+) -> dict:
     result = runner.invalid_result("")
     result.update(status=status, status_detail=detail)
-    return finish(paths, job, result, None, 0.0)
+    files = copied_files(paths, job, intake or Intake())
+    return finish(paths, job, result, None, 0.0, files)
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -148,6 +194,7 @@ def run_batch(
     retried: set[Job] = set()
     overdue: set[Job] = set()
     watchdog = Autograder(config=config).watchdog_seconds()
+    intake = Intake(config=config)
     ctx = get_context("spawn")
     while queue:
         slots = ctx.Queue()
@@ -187,15 +234,20 @@ def run_batch(
                                 f"grading ran past the batch watchdog ({watchdog:g} s) and was "
                                 "stopped",
                                 status="timeout",
+                                intake=intake,
                             )
                         elif job in retried:
-                            result = _crash_result(paths, job, "the grading process died twice")
+                            result = _crash_result(
+                                paths, job, "the grading process died twice", intake=intake
+                            )
                         else:
                             retried.add(job)
                             queue.insert(0, job)
                     except Exception as exc:  # noqa: BLE001 - one submission never stops a batch
                         log.error("grading %s failed: %r", job, exc)
-                        result = _crash_result(paths, job, f"grader error: {type(exc).__name__}")
+                        result = _crash_result(
+                            paths, job, f"grader error: {type(exc).__name__}", intake=intake
+                        )
                     if result is not None:
                         results.append(result)
                         if progress:

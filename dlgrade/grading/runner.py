@@ -82,6 +82,7 @@ def invalid_result(detail: str) -> dict:
     return {
         "status": "invalid",
         "status_detail": detail,
+        "flags": [],
         "score": 0.0,
         "max_score": 0.0,
         "extra_credit_score": 0.0,
@@ -140,7 +141,21 @@ def grade(
     return result, executed_notebook(submitted, session)
 
 
+FLAGS = {
+    ("cell", "timeout"): "cell_timeout",
+    ("cell", "crashed"): "cell_crashed",
+    ("test", "timeout"): "test_timeout",
+    ("test", "crashed"): "test_crashed",
+    ("test", "error"): "test_error",
+}
+
+
 def assemble(state: plugin.GradingState, session: SandboxSession | None) -> dict:
+    """Scores, status and flags of one graded submission.
+
+    The status says whether every test reached a verdict: ``graded``, or ``timeout`` /
+    ``crashed`` when a test was stopped (its points are lost, the others' are kept).
+    A cell that timed out or crashed only raises a flag: the tests still ran."""
     tests = [r.to_dict() for r in state.results]
     regular = [t for t in tests if not t["extra_credit"]]
     tasks: dict[str, dict] = {}
@@ -148,11 +163,11 @@ def assemble(state: plugin.GradingState, session: SandboxSession | None) -> dict
         task = tasks.setdefault(t["task"], {"score": 0.0, "max_score": 0.0})
         task["score"] += t["score"]
         task["max_score"] += t["max_score"]
-    statuses = {t["status"] for t in tests}
+    found = {("test", t["status"]) for t in tests}
     events = list(session.events) if session else []
     cells = {}
     if session is not None:
-        statuses |= {r.status for r in session.records.values()}
+        found |= {("cell", r.status) for r in session.records.values()}
         cells = {
             "cells_skipped": sorted(session.skipped),
             "cell_errors": [
@@ -165,14 +180,17 @@ def assemble(state: plugin.GradingState, session: SandboxSession | None) -> dict
         n = sum(t["status"] == status for t in tests)
         if n:
             events.append(f"{n} test{'s' if n > 1 else ''} {verb}")
+    flags = {flag for key, flag in FLAGS.items() if key in found}
     if state.collection_errors:
-        statuses.add("crashed")
+        found.add(("test", "crashed"))
+        flags.add("grader_error")
         events.append("the graders failed to load; tell the instructor")
         log.error("grader collection errors:\n%s", "\n".join(state.collection_errors))
-    status = next((s for s in ("timeout", "crashed") if s in statuses), "graded")
+    status = next((s for s in ("timeout", "crashed") if ("test", s) in found), "graded")
     return {
         "status": status,
         "status_detail": "; ".join(events),
+        "flags": sorted(flags),
         "score": round(sum(t["score"] for t in tests), 6),
         "max_score": round(sum(t["max_score"] for t in regular), 6),
         "extra_credit_score": round(sum(t["score"] for t in tests if t["extra_credit"]), 6),

@@ -16,7 +16,7 @@ from dlgrade.report.course import course_overview
 from dlgrade.report.load import GradebookInfo, load_assignment, load_gradebook, order_assignments
 from dlgrade.report.model import Submission
 
-EXPORT_FORMATS = ("canvas", "moodle", "tests", "nbgrader")
+EXPORT_FORMATS = ("canvas", "moodle", "tests", "review", "nbgrader")
 
 
 def check_name(assignment: str) -> str:
@@ -79,8 +79,9 @@ class GradeExport(LoggingConfigurable):
         Enum(EXPORT_FORMATS),
         default_value=list(EXPORT_FORMATS),
         help="Which exports to write: canvas (Canvas gradebook import), moodle (Moodle CSV "
-        "grade import), tests (one row per test result), nbgrader (nbgrader's own CSV from "
-        "the gradebook).",
+        "grade import), tests (one row per test result), review (the submissions a TA should "
+        "look at: not fully graded or flagged), nbgrader (nbgrader's own CSV from the "
+        "gradebook).",
     ).tag(config=True)
     canvas_student_column = Enum(
         ["SIS Login ID", "SIS User ID", "ID"],
@@ -97,9 +98,11 @@ class GradeExport(LoggingConfigurable):
     non_graded = Enum(
         exports.NON_GRADED_POLICIES,
         default_value="blank",
-        help="What LMS exports give a submission that timed out, crashed or was invalid: "
-        "blank (leave the LMS grade unchanged until someone looks), zero, or score (the "
-        "partial score in its results.json).",
+        help="What LMS exports give a submission with nothing earned: invalid (rejected or "
+        "unreadable notebook), or submitted without a readable results.json: blank (leave "
+        "the LMS grade unchanged until someone looks), zero, or score (the score in its "
+        "results.json, 0 for those). Earned points of graded, timeout and crashed "
+        "submissions are always exported; the review export lists them for a TA.",
     ).tag(config=True)
 
     def write(
@@ -128,6 +131,10 @@ class GradeExport(LoggingConfigurable):
         if "tests" in self.formats:
             subs = [s for a in order for s in by_assignment.get(a, [])]
             written.append(exports.write(out / f"tests-{scope}.csv", exports.tests_csv(subs)))
+        if "review" in self.formats:
+            subs = [s for a in order for s in by_assignment.get(a, [])]
+            text = exports.review_csv(subs, self.non_graded)
+            written.append(exports.write(out / f"review-{scope}.csv", text))
         if "nbgrader" in self.formats:
             dest = out / f"nbgrader-{scope}.csv"
             cd = paths.coursedir
@@ -135,15 +142,18 @@ class GradeExport(LoggingConfigurable):
                 written.append(dest)
             else:
                 self.log.info("no nbgrader gradebook at %s: nbgrader CSV skipped", cd.db_url)
-        skipped = [
-            f"{s.assignment}/{s.student} ({s.status})"
-            for a in order for s in by_assignment.get(a, []) if not s.graded
-        ]  # fmt: skip
-        if skipped and self.non_graded != "score":
+        review = [s for a in order for s in by_assignment.get(a, []) if s.needs_review]
+        unscored = [f"{s.assignment}/{s.student} ({s.status})" for s in review if not s.scored]
+        if unscored:
             self.log.warning(
                 "%d submission(s) did not grade; LMS exports give them %s: %s",
-                len(skipped), "no grade" if self.non_graded == "blank" else "0",
-                ", ".join(skipped),
+                len(unscored), "no grade" if self.non_graded == "blank" else "0",
+                ", ".join(unscored),
+            )  # fmt: skip
+        if len(review) > len(unscored):
+            self.log.warning(
+                "%d submission(s) kept their earned points but need a look (timeout, crash "
+                "or flags; see review-%s.csv)", len(review) - len(unscored), scope,
             )  # fmt: skip
         return written
 

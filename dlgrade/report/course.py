@@ -38,12 +38,18 @@ class AssignmentRow:
 
 @dataclass(frozen=True)
 class Cell:
-    """One student's result for one assignment: a score only when it was graded."""
+    """One student's result for one assignment: a score whenever grading ran (graded,
+    timeout, crashed); None for invalid, missing or unreadable results."""
 
     status: str
     score: float | None
     late: bool = False
     raw_score: float | None = None
+    flags: tuple[str, ...] = ()
+
+    @property
+    def needs_review(self) -> bool:
+        return self.status not in ("graded", ABSENT) or bool(self.flags)
 
 
 @dataclass(frozen=True)
@@ -92,8 +98,8 @@ def course_overview(
 ) -> CourseOverview:
     """Overview of the assignments in `order` (term order).
 
-    A student's total sums the graded scores; assignments not submitted or not graded
-    count 0 towards the total and are marked in their cell. The maximum is the sum of
+    A student's total sums the earned scores (graded, timeout, crashed); assignments not
+    submitted, invalid or unreadable count 0 towards the total and are marked in their cell. The maximum is the sum of
     every assignment's maximum. Students come from the results and the gradebook roster.
     """
     gradebook = gradebook or GradebookInfo()
@@ -111,7 +117,8 @@ def course_overview(
             if sub is None:
                 cells[a] = Cell(ABSENT, None)
             else:
-                cells[a] = Cell(sub.status, sub.score if sub.graded else None, sub.late, sub.score)
+                score = sub.score if sub.scored else None
+                cells[a] = Cell(sub.status, score, sub.late, sub.score, sub.flags)
         total = sum(c.score for c in cells.values() if c.score is not None)
         student_rows.append(StudentRow(student, cells, total, max_total))
     return CourseOverview(rows, student_rows)

@@ -22,9 +22,13 @@ CANVAS_POINTS_ROW = "    Points Possible"
 MOODLE_IDENTITY = ("First name", "Last name", "Username", "ID number", "Email address")
 NON_GRADED_POLICIES = ("blank", "zero", "score")
 TEST_COLUMNS = (
-    "assignment", "student", "submission_status", "late", "submission_score",
-    "submission_max_score", "test_id", "test_name", "task", "visibility", "status",
-    "score", "max_score", "extra_credit", "duration", "output",
+    "assignment", "student", "submission_status", "submission_flags", "late",
+    "submission_score", "submission_max_score", "test_id", "test_name", "task", "visibility",
+    "status", "score", "max_score", "extra_credit", "duration", "output",
+)  # fmt: skip
+REVIEW_COLUMNS = (
+    "assignment", "student", "status", "flags", "exported_score", "score", "max_score",
+    "late", "submitted_at", "detail",
 )  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -51,7 +55,10 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 
 def lms_score(cell: Cell, non_graded: str = "blank") -> float | None:
-    """The score an LMS receives for one cell; None leaves the LMS cell empty (unchanged)."""
+    """The score an LMS receives for one cell; None leaves the LMS cell empty (unchanged).
+
+    Earned points always go out (graded, timeout, crashed); `non_graded` decides only for
+    results with nothing earned: invalid, or submitted but missing/unreadable results."""
     if cell.score is not None:
         return cell.score
     if cell.status == "absent" or non_graded == "blank":
@@ -109,7 +116,8 @@ def tests_csv(subs: Iterable[Submission]) -> str:
     """One row per test result; a submission without test results still gets one row."""
     rows = []
     for s in subs:
-        head = [s.assignment, s.student, s.status, s.late, s.score, s.max_score]
+        head = [s.assignment, s.student, s.status, " ".join(s.flags), s.late, s.score,
+                s.max_score]  # fmt: skip
         if not s.tests:
             rows.append(head + ["", "", "", "", "", "", "", "", "", s.status_detail])
         for t in s.tests:
@@ -119,6 +127,21 @@ def tests_csv(subs: Iterable[Submission]) -> str:
                    t.extra_credit, t.duration, t.output]
             )  # fmt: skip
     return csv_text(TEST_COLUMNS, rows)
+
+
+def review_csv(subs: Iterable[Submission], non_graded: str = "blank") -> str:
+    """One row per submission a TA should look at (not fully graded, or graded with a
+    flag), with the score the LMS exports received for it."""
+    rows = []
+    for s in subs:
+        if not s.needs_review:
+            continue
+        cell = Cell(s.status, s.score if s.scored else None, s.late, s.score, s.flags)
+        rows.append(
+            [s.assignment, s.student, s.status, " ".join(s.flags), lms_score(cell, non_graded),
+             s.score, s.max_score, s.late, s.submitted_at, s.status_detail]
+        )  # fmt: skip
+    return csv_text(REVIEW_COLUMNS, rows)
 
 
 def nbgrader_csv(db_url: str, course_id: str, dest: Path, assignments: Sequence[str]) -> bool:

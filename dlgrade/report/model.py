@@ -12,6 +12,7 @@ from typing import Any
 
 GRADED = "graded"
 NOT_GRADED = ("timeout", "crashed", "invalid")
+SCORED = (GRADED, "timeout", "crashed")  # their earned points are the grade, everywhere
 MISSING = "missing"
 UNREADABLE = "unreadable"
 ABSENT = "absent"
@@ -71,10 +72,22 @@ class Submission:
     submitted_at: str | None = None
     late: bool = False
     tests: tuple[TestResult, ...] = field(default_factory=tuple)
+    flags: tuple[str, ...] = ()
 
     @property
     def graded(self) -> bool:
         return self.status == GRADED
+
+    @property
+    def scored(self) -> bool:
+        """Grading ran: the earned points are this submission's grade (even when a test
+        timed out or crashed, which costs only that test's points)."""
+        return self.status in SCORED
+
+    @property
+    def needs_review(self) -> bool:
+        """Not fully graded, or graded with a flag (a cell or test timed out, crashed...)."""
+        return not self.graded or bool(self.flags)
 
     @property
     def percent(self) -> float | None:
@@ -118,6 +131,8 @@ def parse_results(data: Any, student: str, assignment: str) -> Submission:
         parse_test(t, i) for i, t in enumerate(raw_tests if isinstance(raw_tests, list) else [])
     ]
     submitted_at = data.get("submitted_at")
+    raw_flags = data.get("flags")
+    flags = [text(f, 40) for f in (raw_flags if isinstance(raw_flags, list) else [])[:20]]
     return Submission(
         student=student,
         assignment=assignment,
@@ -129,4 +144,5 @@ def parse_results(data: Any, student: str, assignment: str) -> Submission:
         submitted_at=text(submitted_at, 64) if isinstance(submitted_at, str) else None,
         late=data.get("late") is True,
         tests=tuple(t for t in tests if t is not None),
+        flags=tuple(sorted({f for f in flags if f})),
     )

@@ -56,7 +56,7 @@ ATTACKS = {
         {"graded"},
     ),
     "sys_exit_cell": ("cell", "import sys\nsys.exit(0)", {"graded"}),
-    "os_exit_cell": ("cell", "import os\nos._exit(0)", {"crashed"}),
+    "os_exit_cell": ("cell", "import os\nos._exit(0)", {"graded"}),  # a cell: flagged
     "os_exit_in_function": (
         "softmax",
         "def softmax(x, dim=-1):\n    import os\n    os._exit(3)",
@@ -117,12 +117,12 @@ ATTACKS = {
         "def softmax(x, dim=-1):\n    return x.as_subclass(T)",
         {"graded"},
     ),
-    "infinite_loop_cell": ("cell", "while True:\n    pass", {"timeout"}),
+    "infinite_loop_cell": ("cell", "while True:\n    pass", {"graded"}),  # flagged
     "loop_swallowing_interrupt": (
         "cell",
         "import time\nwhile True:\n    try:\n        time.sleep(0.1)\n"
         "    except BaseException:\n        pass",
-        {"timeout"},
+        {"graded"},
     ),
     "infinite_loop_in_function": (
         "softmax",
@@ -142,7 +142,7 @@ ATTACKS = {
     "fork_bomb": (
         "cell",
         "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
-        {"timeout", "crashed"},
+        {"graded", "timeout", "crashed"},
     ),
     "thread_bomb": (
         "cell",
@@ -318,7 +318,7 @@ def test_attack_scores_zero_with_a_clear_status(graded, attack):
     assert r["max_score"] == 5.0
     assert r["status"] in allowed, (r["status"], r["status_detail"])
     assert len(r["tests"]) == 3 and all(t["output"] for t in r["tests"])
-    if r["status"] != "graded":
+    if r["status"] != "graded" or r["flags"]:
         assert r["status_detail"]
 
 

@@ -46,7 +46,9 @@ def test_report_and_export_commands(cohort_with_gradebook):
     assert done.returncode == 0, done.stderr
     reports = root / "reports"
     expected = {f"{a}/report.html" for a in TESTS} | {"course.html"}
-    expected |= {f"exports/{k}-course.csv" for k in ("canvas", "moodle", "tests", "nbgrader")}
+    expected |= {
+        f"exports/{k}-course.csv" for k in ("canvas", "moodle", "tests", "review", "nbgrader")
+    }
     assert set(snapshot(reports)) == expected
     assert "most failed tests" in done.stdout and "timeout" in done.stdout
     assert ",L01," in (reports / "exports" / "canvas-course.csv").read_text()
@@ -63,7 +65,7 @@ def test_report_and_export_commands(cohort_with_gradebook):
     exported = dlgrade(root, "export", "--assignment=mlp")
     assert exported.returncode == 0, exported.stderr
     assert {p.name for p in (reports / "exports").glob("*-mlp.csv")} == {
-        "canvas-mlp.csv", "moodle-mlp.csv", "tests-mlp.csv", "nbgrader-mlp.csv",
+        "canvas-mlp.csv", "moodle-mlp.csv", "tests-mlp.csv", "review-mlp.csv", "nbgrader-mlp.csv",
     }  # fmt: skip
     assert "did not grade" not in exported.stderr  # mlp: everyone graded
 

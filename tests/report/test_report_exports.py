@@ -30,8 +30,9 @@ def configured(paths: CoursePaths, **traits) -> CoursePaths:
 
 
 def expected_cell(cohort, assignment, student) -> str:
+    """Earned points whenever grading ran; blank (the default policy) when nothing was."""
     result = cohort.results[assignment].get(student)
-    if result is None or result["status"] != "graded":
+    if result is None or result["status"] not in ("graded", "timeout", "crashed"):
         return ""
     return f"{result['score']:g}"
 
@@ -53,7 +54,8 @@ def test_canvas_csv_has_canvas_columns_points_and_scores(cohort_with_gradebook):
     assert ada[:5] == ["Doe0, Ada", "5000", "", "ada", ""]
     for student, row in body.items():
         assert row[5:] == [expected_cell(cohort, a, student) for a in order]
-    assert body["cleo"][order.index("attention") + 5] == ""  # timeout: no grade sent
+    assert body["cleo"][order.index("attention") + 5] == "0"  # timeout: its earned points
+    assert body["ivan"][order.index("attention") + 5] == ""  # invalid: nothing earned
 
 
 def test_moodle_csv_identifies_students_as_moodle_maps_them(cohort_with_gradebook):
@@ -90,15 +92,57 @@ def test_export_settings_are_traits(cohort):
     assert [p.name for p in written] == ["canvas-attention.csv"]
     table = rows(written[0])
     by_sis = {r["SIS User ID"]: r for r in table if r["SIS User ID"]}
-    assert by_sis["cleo"]["Attention (4711)"] == "0"  # timeout → 0 under non_graded=zero
+    assert by_sis["ivan"]["Attention (4711)"] == "0"  # invalid → 0 under non_graded=zero
     assert by_sis["jules"]["Attention (4711)"] == "0"  # submitted, never graded
     assert all(r["Section"] == "L01" for r in by_sis.values())
-    partial = configured(cohort.paths, formats=["moodle"], non_graded="score")
-    cohort.paths.results("farid", "attention").write_text(
-        '{"status": "crashed", "score": 3.5, "max_score": 10, "tests": []}'
-    )
-    table = rows(export_grades(partial, ["attention"], course=False)[0])
-    assert {r["Username"]: r["attention"] for r in table}["farid"] == "3.5"
+
+
+def _write_result(cohort, student: str, status: str, score: float, flags=(), detail=""):
+    import json
+
+    result = {"status": status, "status_detail": detail, "score": score, "max_score": 10.0,
+              "flags": list(flags), "late": False,
+              "tests": [{"id": "t::a", "name": "a", "status": "passed", "score": score,
+                         "max_score": score, "visibility": "visible"}]}  # fmt: skip
+    if status == "invalid":
+        result.update(score=0.0, max_score=0.0, tests=[])
+    path = cohort.paths.results(student, "attention")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result))
+
+
+@pytest.mark.parametrize("policy", ["blank", "zero", "score"])
+def test_earned_points_reach_every_export_whatever_the_status(cohort, policy):
+    """Do the earned points of graded (flagged or not), timeout and crashed submissions
+    appear in the Canvas, Moodle, per-test and review exports under every non-graded
+    policy, with only invalid ones left to the policy, and is each one to look at in the
+    review export with its status and flags?"""
+    _write_result(cohort, "ada", "graded", 10.0, ["cell_timeout"], "cell 4 timed out")
+    _write_result(cohort, "ben", "timeout", 7.5, ["test_timeout"], "1 test timed out")
+    _write_result(cohort, "cleo", "crashed", 3.5, ["test_crashed"], "1 test crashed")
+    _write_result(cohort, "dmitri", "graded", 9.0)
+    _write_result(cohort, "ivan", "invalid", 0.0, (), "submission rejected: x is a link")
+    earned = {"ada": "10", "ben": "7.5", "cleo": "3.5", "dmitri": "9"}
+    nothing = {"blank": "", "zero": "0", "score": "0"}[policy]
+    formats = ["canvas", "moodle", "tests", "review"]
+    paths = configured(cohort.paths, non_graded=policy, formats=formats)
+    out = {p.name.split("-")[0]: p for p in export_grades(paths, ["attention"], course=False)}
+    canvas = {r["SIS Login ID"]: r["attention"] for r in rows(out["canvas"])}
+    moodle = {r["Username"]: r["attention"] for r in rows(out["moodle"])}
+    for table in (canvas, moodle):
+        assert {s: table[s] for s in earned} == earned
+        assert table["ivan"] == nothing
+    tests = {r["student"]: r for r in rows(out["tests"])}
+    assert {s: tests[s]["submission_score"] for s in earned} == earned
+    assert tests["ada"]["submission_flags"] == "cell_timeout"
+    review = {r["student"]: r for r in rows(out["review"])}
+    assert {"ada", "ben", "cleo", "ivan", "jules"} <= set(review) and "dmitri" not in review
+    assert review["ada"]["status"] == "graded" and review["ada"]["flags"] == "cell_timeout"
+    assert {s: review[s]["exported_score"] for s in ("ada", "ben", "cleo")} == {
+        s: earned[s] for s in ("ada", "ben", "cleo")
+    }
+    assert review["ivan"]["exported_score"] == nothing
+    assert review["ivan"]["detail"] == "submission rejected: x is a link"
 
 
 def test_tests_csv_has_one_row_per_test_and_never_hidden_fields(cohort):
