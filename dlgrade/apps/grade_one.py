@@ -30,6 +30,9 @@ class GradeOneApp(DlGradeApp):
     }
     flags = {**base_flags, "bare": ({"GradeOneApp": {"bare": True}}, "Run without a sandbox.")}
 
+    def _classes_default(self):
+        return [*super()._classes_default(), Autograder]
+
     def start(self) -> None:
         assignment = self.require_assignment()
         grader = Autograder(parent=self)
