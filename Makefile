@@ -53,7 +53,7 @@ demo: setup ## Fresh-machine demo: release, simulated class, autograde, feedback
 	$(DLGRADE) demo $(W_ARG)
 
 test: setup ## Run the test suite: unit, integrity, grader quality, reports (docker/e2e: own targets)
-	$(PY) -m pytest -q -m "not docker and not e2e and not gpu" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m "not docker and not e2e and not gpu and not slurm" $(PYTEST_ARGS)
 
 test-fast: setup ## Run the tests not marked slow
 	$(PY) -m pytest -q -m "not slow and not docker and not e2e" $(PYTEST_ARGS)

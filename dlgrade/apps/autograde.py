@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dlgrade.apps.base import DlGradeApp, base_aliases, base_flags
+from dlgrade.cluster import get_executor_class
+from dlgrade.cluster.slurm import SlurmExecutor
 from dlgrade.gradebook import duedate, store_results
 from dlgrade.grading import batch
 from dlgrade.grading.autograder import Autograder
@@ -17,6 +19,7 @@ class AutogradeApp(DlGradeApp):
         **base_aliases,
         "workers": "Autograder.workers",
         "backend": "Autograder.sandbox_backend",
+        "executor": "Autograder.executor",
     }
     flags = {
         **base_flags,
@@ -27,7 +30,7 @@ class AutogradeApp(DlGradeApp):
     }
 
     def _classes_default(self):
-        return [*super()._classes_default(), Autograder]
+        return [*super()._classes_default(), Autograder, SlurmExecutor]
 
     def start(self) -> None:
         grader = Autograder(parent=self)
@@ -42,7 +45,8 @@ class AutogradeApp(DlGradeApp):
                 len(done),
             )
             workers = min(grader.worker_count(), max(len(todo), 1))
-            results = batch.run_batch(
+            executor = get_executor_class(grader.executor)(parent=self)
+            results = executor.run(
                 self.config, self.paths, todo, workers, batch.print_progress(len(todo))
             )
             if grader.write_gradebook and results:

@@ -7,7 +7,7 @@ import platform
 
 from traitlets import Bool, Integer, Unicode
 
-from dlgrade import bench
+from dlgrade import bench, bench_slurm
 from dlgrade.apps.base import DlGradeApp, base_aliases, base_flags
 from dlgrade.grading.autograder import Autograder
 
@@ -64,3 +64,5 @@ class BenchApp(DlGradeApp):
             )
         out = bench.write_report(self.paths.root / self.output_directory, figures)
         print(out.read_text())
+        if bench_slurm.run(paths, config, target, self.paths.root / self.output_directory):
+            print((self.paths.root / self.output_directory / "SLURM.md").read_text())

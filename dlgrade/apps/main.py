@@ -38,6 +38,10 @@ SUBCOMMANDS = {
         "dlgrade.apps.variant.VariantApp",
         "Write a reference/blank/variant submission notebook.",
     ),
+    "grade-task": (
+        "dlgrade.apps.grade_task.GradeTaskApp",
+        "Grade one SLURM array task's submissions (run by the SLURM executor).",
+    ),
     "grade-one": ("dlgrade.apps.grade_one.GradeOneApp", "Grade one notebook and print its tests."),
     "mutate": (
         "dlgrade.apps.mutate.MutateApp",

@@ -20,6 +20,11 @@ class Autograder(LoggingConfigurable):
     sandbox_backend = Unicode(
         "local", help="Name of the sandbox backend (registered in dlgrade.sandbox.backends)."
     ).tag(config=True)
+    executor = Unicode(
+        "local",
+        help="Where a batch is graded: 'local' (a pool of processes on this machine) or "
+        "'slurm' (one SLURM job array; settings in SlurmExecutor). See dlgrade.cluster.",
+    ).tag(config=True)
     workers = Integer(0, help="Submissions graded in parallel; 0 means one per CPU core.").tag(
         config=True
     )
@@ -41,7 +46,9 @@ class Autograder(LoggingConfigurable):
         "timeout. 0 derives it from the other limits; a negative value turns it off.",
     ).tag(config=True)
     cell_time_limit = Float(
-        60.0, help="Seconds one notebook cell may run before it is skipped."
+        120.0,
+        help="Seconds one notebook cell may run before it is skipped; the submission is "
+        "still graded (status graded, flagged cell_timeout) unless a test times out too.",
     ).tag(config=True)
     notebook_time_limit = Float(
         180.0, help="Seconds all of a submission's cells may run, per sandbox start."

@@ -1,0 +1,21 @@
+# A single-node SLURM cluster (Debian's slurmctld, slurmd, munge) and the grading suite on it.
+# slurm-up needs root: it installs the packages, writes /etc/slurm/slurm.conf and starts
+# the daemons. Grade on it with `make autograde EXECUTOR=slurm`.
+EXECUTOR ?=
+SLURM_TEST_TIMEOUT ?= 600
+
+.PHONY: slurm-up slurm-down slurm-test
+
+autograde: W_ARG += $(if $(EXECUTOR),--Autograder.executor=$(EXECUTOR))
+
+slurm-up: ## Start a single-node SLURM cluster on this machine (root; idempotent)
+	@start=$$SECONDS; bash scripts/slurm-up.sh && echo "slurm-up took $$((SECONDS - start)) s"
+
+slurm-down: ## Stop the single-node SLURM cluster
+	bash scripts/slurm-down.sh
+
+slurm-test: setup slurm-up ## SLURM suite: scores equal local ones, scancel + resume, --time → timeout
+	@start=$$SECONDS; \
+	DLGRADE_REQUIRE_SLURM=1 timeout $(SLURM_TEST_TIMEOUT) $(PY) -m pytest -q -m slurm tests/slurm \
+	  -p no:cacheprovider $(PYTEST_ARGS) || exit 1; \
+	echo "slurm-test took $$((SECONDS - start)) s"
