@@ -24,6 +24,7 @@ from nbgrader.converters.base import NbGraderException
 from dlgrade.gradebook import duedate, store_results
 from dlgrade.grading import batch
 from dlgrade.grading.autograder import Autograder
+from dlgrade.grading.progress import score_text
 from dlgrade.paths import CoursePaths
 from dlgrade.report.summary import format_summary
 
@@ -99,6 +100,6 @@ def grading_log(results: list[dict]) -> str:
     lines = []
     for r in results:
         detail = f" ({r['status_detail']})" if r.get("status_detail") else ""
-        lines.append(f"{r['student']}: {r['status']}, {batch.score_text(r)}{detail}")
+        lines.append(f"{r['student']}: {r['status']}, {score_text(r)}{detail}")
         lines.append(f"  graded by {r.get('grader', {}).get('backend', 'no grader')}")
     return "\n".join([*lines, "", format_summary(results)])

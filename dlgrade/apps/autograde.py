@@ -8,6 +8,7 @@ from dlgrade.cluster.slurm import SlurmExecutor
 from dlgrade.gradebook import duedate, store_results
 from dlgrade.grading import batch
 from dlgrade.grading.autograder import Autograder
+from dlgrade.grading.progress import BatchProgress
 from dlgrade.report.summary import format_summary
 
 
@@ -46,9 +47,8 @@ class AutogradeApp(DlGradeApp):
             )
             workers = min(grader.worker_count(), max(len(todo), 1))
             executor = get_executor_class(grader.executor)(parent=self)
-            results = executor.run(
-                self.config, self.paths, todo, workers, batch.print_progress(len(todo))
-            )
+            with BatchProgress(len(todo), assignment) as progress:
+                results = executor.run(self.config, self.paths, todo, workers, progress)
             if grader.write_gradebook and results:
                 store_results(self.paths, results)
             all_results += batch.load_results(self.paths, assignment)

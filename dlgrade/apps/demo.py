@@ -14,6 +14,7 @@ from dlgrade.feedback import write_feedback
 from dlgrade.gradebook import duedate, store_results
 from dlgrade.grading import batch
 from dlgrade.grading.autograder import Autograder
+from dlgrade.grading.progress import BatchProgress
 from dlgrade.release import release_assignment
 from dlgrade.report.summary import format_summary
 
@@ -52,13 +53,10 @@ class DemoApp(DlGradeApp):
             todo, _ = batch.pending_jobs(
                 self.paths, assignment, True, duedate(self.paths, assignment)
             )
-            graded = batch.run_batch(
-                self.config,
-                self.paths,
-                todo,
-                grader.worker_count(),
-                batch.print_progress(len(todo)),
-            )
+            with BatchProgress(len(todo), assignment) as progress:
+                graded = batch.run_batch(
+                    self.config, self.paths, todo, grader.worker_count(), progress
+                )
             store_results(self.paths, graded)
             for student in students:
                 write_feedback(self.paths, assignment, student)

@@ -19,6 +19,7 @@ from traitlets.config import Config
 
 from dlgrade.apps.base import DlGradeApp, base_aliases, base_flags
 from dlgrade.grading import batch
+from dlgrade.grading.progress import score_text
 
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 
@@ -68,7 +69,7 @@ def grade_jobs(config: Config, jobs: list[batch.Job]) -> str:
             except Exception as exc:  # noqa: BLE001 - the task's other submissions go on
                 detail = f"grader error: {type(exc).__name__}"
                 result = batch._crash_result(context.paths, job, detail, intake=context.intake)
-            lines.append(f"{job.student}: {result['status']} {batch.score_text(result)}")
+            lines.append(f"{job.student}: {result['status']} {score_text(result)}")
     finally:
         context.backend.close()
     return "\n".join(lines)

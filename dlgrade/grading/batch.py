@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import tempfile
 import time
 from collections.abc import Mapping
@@ -258,31 +257,6 @@ def run_batch(
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     return results
-
-
-def score_text(result: dict) -> str:
-    """`score/max`, with the extra credit apart: `40/41 +4 extra`."""
-    extra = result.get("extra_credit_score") or 0.0
-    text = f"{result['score'] - extra:g}/{result['max_score']:g}"
-    return text + (f" +{extra:g} extra" if extra else "")
-
-
-def print_progress(total: int):
-    count = {"n": 0}
-
-    def progress(job: Job, result: dict) -> None:
-        count["n"] += 1
-        width = 30
-        filled = int(width * count["n"] / max(total, 1))
-        sys.stderr.write(
-            f"\r[{'#' * filled}{'.' * (width - filled)}] {count['n']}/{total} "
-            f"{job.student:<20.20} {result['status']:<8} {score_text(result)}"
-        )
-        sys.stderr.flush()
-        if count["n"] == total:
-            sys.stderr.write("\n")
-
-    return progress
 
 
 def load_results(paths: CoursePaths, assignment: str) -> list[dict]:
