@@ -31,7 +31,7 @@ docker-test: setup docker-engine ## Docker suite: CPU images, grading containers
 	DOCKER_CACHE=$(DOCKER_CACHE) PY=$(PY) TORCH_VARIANT=cpu PIP_ARGS="$(DOCKER_TEST_PIP_ARGS)" \
 	  timeout 1200 bash scripts/docker-build.sh grader notebook formgrader hub || exit 1; \
 	echo "images built in $$((SECONDS - start)) s"; \
-	DLGRADE_REQUIRE_DOCKER=1 timeout 900 $(PY) -m pytest -q -m docker tests/docker \
+	DLGRADE_REQUIRE_DOCKER=1 timeout 900 $(PY) -m pytest -q -m docker tests/docker tests/sandbox/test_allowlist.py \
 	  -p no:cacheprovider $(PYTEST_ARGS) || exit 1; \
 	echo "docker-test: build and tests took $$((SECONDS - start)) s"
 

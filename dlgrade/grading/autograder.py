@@ -56,6 +56,11 @@ class Autograder(LoggingConfigurable):
     max_restarts = Integer(
         3, help="Sandbox restarts allowed per submission (after a crash or a timeout)."
     ).tag(config=True)
+    max_output_total_kb = Integer(
+        2048,
+        help="Captured cell outputs one submission may keep in all, KB (as JSON); later "
+        "outputs are dropped with a note, and the submission is still graded.",
+    ).tag(config=True)
     torch_threads = Integer(1, help="torch threads inside each sandbox.").tag(config=True)
     seed = Integer(0, help="Base seed for the sandbox's random number generators.").tag(config=True)
     write_gradebook = Bool(
@@ -86,6 +91,7 @@ class Autograder(LoggingConfigurable):
             max_restarts=self.max_restarts,
             threads=self.torch_threads,
             seed=self.seed,
+            max_output_total_kb=self.max_output_total_kb,
         )
 
     def inputs(self, paths: CoursePaths, assignment: str, notebook: Path) -> GradingInputs:

@@ -2,8 +2,11 @@
 
 A frame is a 4-byte big-endian header length, a UTF-8 JSON header, then the binary
 blobs the header lists (`"blobs": [n0, n1, ...]`). Tensors and arrays travel as `.npy`
-bytes and are read back with ``numpy.load(..., allow_pickle=False)``; everything else is
-JSON. Objects that are not plain data stay in the sandbox and travel as handles.
+bytes, read back as views of their bytes after their header is checked (never
+unpickled); everything else is JSON. Objects that are not plain data stay in the sandbox
+and travel as handles. Frames from the sandbox are hostile: every size is checked before
+it is read, every part is read into a buffer that grows only as its data arrive, and
+whatever arrives, decoding returns data or raises :class:`ProtocolError`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import struct
 from collections.abc import Callable
 from typing import Any, BinaryIO
@@ -18,8 +22,17 @@ from typing import Any, BinaryIO
 import numpy as np
 
 MAX_HEADER = 64 * 1024 * 1024
+"""Largest header of a frame the grader sends (the init frame carries the notebook)."""
 MAX_BLOBS = 512 * 1024 * 1024
+"""Largest total of the blobs of a frame the grader sends."""
+MAX_REPLY_HEADER = 16 * 1024 * 1024
+"""Largest header of a frame the sandbox sends (a cell's outputs, a reply's plain data)."""
+MAX_REPLY_BLOBS = 256 * 1024 * 1024
+"""Largest total of the blobs of a frame the sandbox sends (arrays of a reply)."""
+MAX_BLOB_COUNT = 4096
+READ_CHUNK = 1 << 20
 MAX_DEPTH = 32
+MAX_NDIM = 16
 _LEN = struct.Struct(">I")
 
 
@@ -65,7 +78,20 @@ def _torch():
     return torch
 
 
-ARRAY_KINDS = "biufc"  # bool, integers, floats, complex: what tensors are made of
+ARRAY_DTYPES = frozenset(
+    np.dtype(name).str
+    for name in (
+        "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+        "float16", "float32", "float64", "complex64", "complex128",
+    )
+)  # fmt: skip
+"""The .npy dtypes an array may have (native byte order): what tensors are made of."""
+TENSOR_DTYPES = (
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float16", "bfloat16", "float32", "float64", "complex64", "complex128",
+)  # fmt: skip
+"""The dtype names a tensor or a ``torch.dtype`` may carry across the boundary."""
+MAX_FLOAT_TEXT = 40
 
 
 def _npy(array: np.ndarray) -> bytes:
@@ -74,10 +100,12 @@ def _npy(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _from_npy(data: bytes) -> np.ndarray:
+def _from_npy(data: bytes | bytearray | memoryview) -> np.ndarray:
     """An array from .npy bytes, never unpickled, and only if its header is plausible:
-    a dtype tensors are made of, and no more elements than the bytes carry."""
-    stream = io.BytesIO(data)
+    a dtype tensors are made of, a bounded shape, and exactly as many bytes as it needs.
+    The data are viewed in place, then copied once (linear in the size)."""
+    view = memoryview(data)
+    stream = io.BytesIO(view[: 65536 + 12])  # the largest header numpy writes, and the magic
     try:
         version = np.lib.format.read_magic(stream)
         read_header = {
@@ -86,17 +114,20 @@ def _from_npy(data: bytes) -> np.ndarray:
         }.get(version)
         if read_header is None:
             raise ValueError(f"npy version {version}")
-        shape, _, dtype = read_header(stream)
-    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
-        raise ProtocolError(f"bad array data ({type(exc).__name__})") from None
-    if dtype.kind not in ARRAY_KINDS or dtype.itemsize == 0:
-        raise ProtocolError(f"arrays of dtype {dtype.str} are refused")
-    if math.prod(shape) * dtype.itemsize > len(data) - stream.tell():
-        raise ProtocolError("the array is larger than its data")
-    try:
-        return np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise ProtocolError(f"bad array data ({type(exc).__name__})") from None
+        shape, fortran, dtype = read_header(stream)
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError, MemoryError, RecursionError):
+        raise ProtocolError("bad array data") from None
+    if not isinstance(dtype, np.dtype) or dtype.str not in ARRAY_DTYPES:
+        raise ProtocolError("arrays of this dtype are refused")
+    if len(shape) > MAX_NDIM or not all(isinstance(d, int) and 0 <= d < 2**40 for d in shape):
+        raise ProtocolError("bad array shape")
+    offset = stream.tell()
+    if math.prod(shape) * dtype.itemsize != len(view) - offset:
+        raise ProtocolError("the array's data do not match its shape")
+    flat = np.frombuffer(view, dtype=dtype, count=math.prod(shape), offset=offset)
+    if fortran:
+        return flat.reshape(shape[::-1]).transpose().copy()
+    return flat.reshape(shape).copy()
 
 
 class Encoder:
@@ -139,8 +170,8 @@ class Encoder:
             dtype = str(t.dtype).removeprefix("torch.")
             if t.dtype == torch.bfloat16:
                 t = t.float()
-            if t.is_complex() or t.layout != torch.strided:
-                t = t.to_dense() if t.layout != torch.strided else t
+            if t.layout != torch.strided:
+                t = t.to_dense()
             return {
                 "__tensor__": self._blob(_npy(t.cpu().numpy())),
                 "dtype": dtype,
@@ -163,59 +194,136 @@ class Encoder:
         return self.encode(self.make_handle(value), depth)
 
 
+class _ResolveFailed(Exception):
+    """Carries an exception raised by `resolve` (student code) through the decoder."""
+
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+
+
+def _keys(value: dict, *allowed: str) -> None:
+    if not set(value) <= set(allowed):
+        raise ProtocolError("malformed value")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 class Decoder:
-    """Turns JSON data plus blobs back into values; `resolve(ref)` handles refs/handles."""
+    """Turns JSON data plus blobs back into values; `resolve(ref)` handles refs/handles.
+
+    Whatever `value` and `blobs` hold, :meth:`decode` returns a value or raises
+    :class:`ProtocolError` (exceptions of `resolve` itself pass through unchanged)."""
 
     def __init__(self, blobs: list[bytes], resolve: Callable[[Any], Any] | None = None):
         self.blobs = blobs
         self.resolve = resolve
 
     def decode(self, value: Any, depth: int = 0) -> Any:
+        try:
+            return self._decode(value, depth)
+        except _ResolveFailed as failed:
+            raise failed.exc from None
+        except ProtocolError:
+            raise
+        except (ValueError, TypeError, OverflowError, RecursionError, MemoryError, RuntimeError,
+                KeyError, IndexError, AttributeError) as exc:  # fmt: skip
+            raise ProtocolError(f"malformed value ({type(exc).__name__})") from None
+
+    def _decode(self, value: Any, depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise ProtocolError("value is nested too deeply")
-        if value is None or isinstance(value, (bool, int, float, str)):
+        if value is None or isinstance(value, (bool, int, str)):
+            return value
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise ProtocolError("non-finite floats travel as __float__")
             return value
         if isinstance(value, list):
-            return [self.decode(v, depth + 1) for v in value]
+            return [self._decode(v, depth + 1) for v in value]
         if not isinstance(value, dict) or len(value) == 0:
             raise ProtocolError("malformed value")
         if "__float__" in value:
-            return float(value["__float__"])
+            _keys(value, "__float__")
+            text = value["__float__"]
+            if not isinstance(text, str) or len(text) > MAX_FLOAT_TEXT:
+                raise ProtocolError("malformed float")
+            return float(text)
         if "__tuple__" in value:
-            return tuple(self.decode(v, depth + 1) for v in value["__tuple__"])
+            _keys(value, "__tuple__")
+            items = value["__tuple__"]
+            if not isinstance(items, list):
+                raise ProtocolError("malformed tuple")
+            return tuple(self._decode(v, depth + 1) for v in items)
         if "__dict__" in value:
-            return {str(k): self.decode(v, depth + 1) for k, v in value["__dict__"].items()}
+            _keys(value, "__dict__")
+            items = value["__dict__"]
+            if not isinstance(items, dict):
+                raise ProtocolError("malformed dict")
+            return {str(k): self._decode(v, depth + 1) for k, v in items.items()}
         if "__ndarray__" in value:
+            _keys(value, "__ndarray__")
             return self._array(value["__ndarray__"])
         if "__tensor__" in value:
-            torch = _torch()
-            arr = self._array(value["__tensor__"])
-            t = torch.from_numpy(arr.copy())
-            dtype = getattr(torch, str(value.get("dtype", "")), None)
-            if isinstance(dtype, torch.dtype) and t.dtype != dtype:
-                t = t.to(dtype)
-            return t
+            _keys(value, "__tensor__", "dtype", "requires_grad")
+            return self._tensor(value)
         if "__dtype__" in value:
-            torch = _torch()
-            dtype = getattr(torch, str(value["__dtype__"]), None)
-            if not isinstance(dtype, torch.dtype):
-                raise ProtocolError("unknown dtype")
-            return dtype
+            _keys(value, "__dtype__")
+            return _dtype(value["__dtype__"])
         if "__device__" in value:
-            return _torch().device(str(value["__device__"]))
+            _keys(value, "__device__")
+            name = value["__device__"]
+            if not isinstance(name, str) or len(name) > 32:
+                raise ProtocolError("malformed device")
+            return _torch().device(name)
         if "__handle__" in value:
-            h = Handle(value["__handle__"], value.get("type", "object"))
-            return self.resolve(h) if self.resolve else h
+            _keys(value, "__handle__", "type")
+            hid, kind = value["__handle__"], value.get("type", "object")
+            if not _is_int(hid) or not isinstance(kind, str):
+                raise ProtocolError("malformed handle")
+            return self._resolve(Handle(hid, kind[:200]))
         if "__ref__" in value:
-            root, *path = value["__ref__"]
-            ref = Ref(root if isinstance(root, str) else int(root), tuple(map(str, path)))
-            return self.resolve(ref) if self.resolve else ref
+            _keys(value, "__ref__")
+            parts = value["__ref__"]
+            if not isinstance(parts, list) or not parts:
+                raise ProtocolError("malformed reference")
+            root, *path = parts
+            if not (isinstance(root, str) or _is_int(root)) or not all(
+                isinstance(p, str) for p in path
+            ):
+                raise ProtocolError("malformed reference")
+            return self._resolve(Ref(root, tuple(path)))
         raise ProtocolError("malformed value")
 
+    def _resolve(self, ref: Ref | Handle) -> Any:
+        if self.resolve is None:
+            return ref
+        try:
+            return self.resolve(ref)
+        except BaseException as exc:  # noqa: BLE001 - student code: passed on as raised
+            raise _ResolveFailed(exc) from None
+
     def _array(self, index: Any) -> np.ndarray:
-        if not isinstance(index, int) or not 0 <= index < len(self.blobs):
+        if not _is_int(index) or not 0 <= index < len(self.blobs):
             raise ProtocolError("bad blob index")
         return _from_npy(self.blobs[index])
+
+    def _tensor(self, value: dict):
+        torch = _torch()
+        t = torch.from_numpy(self._array(value["__tensor__"]))
+        dtype = _dtype(value.get("dtype", str(t.dtype).removeprefix("torch.")))
+        if dtype != t.dtype:
+            if not (dtype == torch.bfloat16 and t.dtype == torch.float32):
+                raise ProtocolError("a tensor's dtype does not match its data")
+            t = t.to(dtype)
+        return t
+
+
+def _dtype(name: Any):
+    if not isinstance(name, str) or name not in TENSOR_DTYPES:
+        raise ProtocolError("unknown dtype")
+    return getattr(_torch(), name)
 
 
 def write_frame(stream: BinaryIO, header: dict, blobs: list[bytes] = ()) -> None:
@@ -225,6 +333,9 @@ def write_frame(stream: BinaryIO, header: dict, blobs: list[bytes] = ()) -> None
     for blob in blobs:
         stream.write(blob)
     stream.flush()
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _valid_text(value: Any) -> Any:
@@ -239,45 +350,129 @@ def _valid_text(value: Any) -> Any:
     return value
 
 
-def parse_header(data: bytes) -> dict:
+def _depth_ok(value: Any, depth: int = 0) -> bool:
+    if depth > MAX_DEPTH + 2:
+        return False
+    if isinstance(value, list):
+        return all(_depth_ok(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(_depth_ok(v, depth + 1) for v in value.values())
+    return True
+
+
+def parse_header(data: bytes | bytearray, max_blobs: int = MAX_BLOBS) -> dict:
+    """A frame's header, checked: a JSON object nested at most about :data:`MAX_DEPTH`
+    deep whose ``"blobs"`` lists the sizes of at most :data:`MAX_BLOB_COUNT` blobs
+    totalling at most `max_blobs` bytes."""
     try:
-        header = _valid_text(json.loads(data.decode("utf-8")))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        header = json.loads(bytes(data).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError, MemoryError) as exc:
         raise ProtocolError(f"header is not JSON: {type(exc).__name__}") from None
     if not isinstance(header, dict):
         raise ProtocolError("header is not an object")
-    sizes = header.get("blobs", [])
-    if not isinstance(sizes, list) or not all(isinstance(n, int) and n >= 0 for n in sizes):
+    if not _depth_ok(header):
+        raise ProtocolError("header is nested too deeply")
+    if _SURROGATE_ESCAPE.search(data):
+        header = _valid_text(header)
+    sizes = header.get("blobs")
+    if not isinstance(sizes, list) or len(sizes) > MAX_BLOB_COUNT:
         raise ProtocolError("bad blob sizes")
-    if sum(sizes) > MAX_BLOBS:
+    if not all(_is_int(n) and 0 <= n <= max_blobs for n in sizes):
+        raise ProtocolError("bad blob sizes")
+    if sum(sizes) > max_blobs:
         raise ProtocolError("frame is too large")
     return header
 
 
-def header_length(prefix: bytes) -> int:
+def header_length(prefix: bytes | bytearray, max_header: int = MAX_HEADER) -> int:
+    if len(prefix) != 4:
+        raise ProtocolError("truncated frame")
     (n,) = _LEN.unpack(prefix)
-    if n > MAX_HEADER:
+    if n > max_header:
         raise ProtocolError("header is too large")
     return n
 
 
-def read_frame(stream: BinaryIO) -> tuple[dict, list[bytes]]:
-    """Blocking read of one frame (used inside the sandbox, where blocking is fine)."""
-    prefix = _read_exact(stream, 4)
-    header = parse_header(_read_exact(stream, header_length(prefix)))
-    blobs = [_read_exact(stream, n) for n in header["blobs"]]
-    return header, blobs
+_ERROR_KEYS = {"type", "message", "where"}
+SANDBOX_FRAMES: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "cell_start": {"event": str, "index": int},
+    "cell_done": {"event": str, "index": int, "outputs": list, "error": (dict, type(None))},
+    "helpers_failed": {"event": str, "error": dict},
+    "ready": {"event": str},
+    "reply": {"id": int, "ok": bool, "value": object},
+    "failure": {"id": int, "ok": bool, "error": dict},
+}
+"""Every frame a sandbox may send: its keys (besides ``blobs``) and their types."""
 
 
-def _read_exact(stream: BinaryIO, n: int) -> bytes:
-    chunks, left = [], n
-    while left:
-        chunk = stream.read(left)
-        if not chunk:
-            raise EOFError("stream closed")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
+def check_sandbox_header(header: dict) -> dict:
+    """`header` if it is one of :data:`SANDBOX_FRAMES` exactly (no key missing or extra,
+    every value of its type; error reports are strings), else ProtocolError."""
+    keys = set(header) - {"blobs"}
+    if "event" in keys:
+        kind = header["event"] if isinstance(header["event"], str) else None
+    else:
+        kind = "reply" if header.get("ok") is True else "failure"
+    schema = SANDBOX_FRAMES.get(kind)
+    if schema is None or keys != set(schema):
+        raise ProtocolError("unexpected frame")
+    for key, types in schema.items():
+        value = header[key]
+        if not isinstance(value, types) or (types is int and isinstance(value, bool)):
+            raise ProtocolError(f"bad {key!r} in frame")
+    error = header.get("error")
+    if isinstance(error, dict) and not (
+        set(error) <= _ERROR_KEYS and all(isinstance(v, str) for v in error.values())
+    ):
+        raise ProtocolError("bad error report in frame")
+    return header
+
+
+def _read_part(fill: Callable[[memoryview], None], size: int) -> bytearray:
+    """`size` bytes read with `fill`, into a buffer that at most doubles as data arrive:
+    linear in `size`, and never much larger than what was actually received."""
+    buf = bytearray(min(size, READ_CHUNK))
+    fill(memoryview(buf))
+    while len(buf) < size:
+        done = len(buf)
+        buf.extend(bytes(min(size - done, done)))
+        fill(memoryview(buf)[done:])
+    return buf
+
+
+def read_frame_with(
+    fill: Callable[[memoryview], None], max_header: int = MAX_HEADER, max_blobs: int = MAX_BLOBS
+) -> tuple[dict, list[bytearray]]:
+    """One frame, read with `fill(view)`, which fills `view` completely (or raises).
+
+    Every size is checked before anything of that size is read, and each part is read
+    straight into its own buffer: linear in the frame's size, with no more memory than
+    about twice what arrived."""
+    prefix = _read_part(fill, 4)
+    header = parse_header(_read_part(fill, header_length(prefix, max_header)), max_blobs)
+    return header, [_read_part(fill, size) for size in header["blobs"]]
+
+
+def read_frame(
+    stream: BinaryIO, max_header: int = MAX_HEADER, max_blobs: int = MAX_BLOBS
+) -> tuple[dict, list[bytearray]]:
+    """Blocking read of one frame from a binary stream (inside the sandbox, in tests)."""
+
+    def fill(view: memoryview) -> None:
+        got = 0
+        while got < len(view):
+            n = stream.readinto(view[got:])
+            if not n:
+                raise EOFError("stream closed")
+            got += n
+
+    return read_frame_with(fill, max_header, max_blobs)
+
+
+def read_sandbox_frame(fill: Callable[[memoryview], None]) -> tuple[dict, list[bytearray]]:
+    """One frame from a sandbox: the reply limits, and one of :data:`SANDBOX_FRAMES`."""
+    header, blobs = read_frame_with(fill, MAX_REPLY_HEADER, MAX_REPLY_BLOBS)
+    return check_sandbox_header(header), blobs
 
 
 def pack(header: dict, value_fields: dict[str, Any], make_handle=None) -> tuple[dict, list[bytes]]:

@@ -69,6 +69,8 @@ class SessionSettings:
     max_restarts: int = 3
     threads: int = 1
     seed: int = 0
+    max_output_total_kb: int = 2048
+    """Captured outputs a submission may keep in all (as JSON); later ones are dropped."""
 
 
 class SandboxSession:
@@ -93,6 +95,9 @@ class SandboxSession:
         self.restarts = -1
         self.events: list[str] = []
         self.helpers_error: dict | None = None
+        self.output_bytes = 0
+        self.output_cap = self.settings.max_output_total_kb * 1024
+        self.cut_at: int | None = None
         self._next_id = 0
 
     # -- lifecycle -----------------------------------------------------------------
@@ -104,7 +109,12 @@ class SandboxSession:
             self._start_once()
 
     def _start_once(self) -> None:
-        proc = self.backend.launch(self.job)
+        try:
+            proc = self.backend.launch(self.job)
+        except (RuntimeError, ValueError) as exc:  # a refused launch: the same every time
+            self.events.append(f"the sandbox was not started: {exc}")
+            self.restarts = self.settings.max_restarts
+            raise SandboxUnavailable(str(exc)) from None
         cells = [
             {"index": c.index, "source": c.source}
             for c in self.cells
@@ -149,8 +159,8 @@ class SandboxSession:
             elif event == "cell_done" and current in self.records:
                 rec = self.records[current]
                 if rec.status == "not run":
-                    rec.outputs = _plain_outputs(header.get("outputs"))
                     rec.error = _plain_error(header.get("error"))
+                    rec.outputs = self._within_total(_plain_outputs(header.get("outputs")), rec)
                     rec.status = "error" if rec.error else "ok"
                 current = None
             elif event == "helpers_failed":
@@ -158,6 +168,35 @@ class SandboxSession:
             elif event == "ready":
                 self.proc = proc
                 return
+
+    def _fits(self, item: dict, index: int) -> bool:
+        """Whether `item` (an output or an error) still fits the submission's total; the
+        first that does not cuts every later one."""
+        size = len(json.dumps(item))
+        if self.cut_at is None and self.output_bytes + size <= self.output_cap:
+            self.output_bytes += size
+            return True
+        if self.cut_at is None:
+            self.cut_at = index
+            self.events.append(
+                f"outputs cut from cell {index} on: the submission's outputs reached "
+                f"{self.settings.max_output_total_kb} KB"
+            )
+        return False
+
+    def _within_total(self, outputs: list[dict], rec: CellRecord) -> list[dict]:
+        """The outputs of `rec` that fit the total, and a note in the cell where the cut
+        began; an error that does not fit keeps only its type."""
+        kept = [out for out in outputs if self._fits(out, rec.index)]
+        if rec.error is not None and not self._fits(rec.error, rec.index):
+            rec.error = {"type": rec.error.get("type", "Error")}
+        if self.cut_at == rec.index:
+            text = (
+                f"[dlgrade] outputs cut: this submission's outputs reached "
+                f"{self.settings.max_output_total_kb} KB; later outputs were dropped\n"
+            )
+            kept.append({"output_type": "stream", "name": "stderr", "text": text})
+        return kept
 
     def _fail_cell(self, proc: SandboxProcess, index: int | None, status: str) -> None:
         proc.kill()

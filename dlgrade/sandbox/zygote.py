@@ -3,7 +3,8 @@
 It starts inside the same bubblewrap jail as a cold sandbox (no network, hidden course,
 unprivileged uid, rlimits), imports torch, numpy and IPython once, and then, for every
 request on its control socket, forks a child that isolates itself further (new user,
-mount, pid, ipc and network namespaces, a fresh tmpfs /tmp, no capabilities) and becomes
+mount, pid, ipc and network namespaces, fresh size-capped tmpfs mounts at /tmp and
+/dev/shm, no capabilities) and becomes
 the worker. The child cannot see or signal the template, which is also non-dumpable, so
 one submission cannot affect the next. The template never runs student code itself.
 """
@@ -47,13 +48,22 @@ def _drop_capabilities() -> None:
 
 
 def runtime_paths() -> list[str]:
-    """What every sandbox must still see: the interpreter's environment and this package."""
+    """What every sandbox must still see: the interpreter's environment (sys.prefix,
+    sys.base_prefix, the interpreter's own prefix) and this package, as real paths."""
     package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
-    return sorted({os.path.realpath(sys.prefix), package}, key=len)
+    interpreter = os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, interpreter)}
+    return sorted({*prefixes, package}, key=len)
 
 
-def isolate_child() -> str:
-    """Called in the forked child: namespaces, fresh /tmp, no capabilities.
+def _tmpfs(target: bytes, size: int) -> None:
+    options = f"mode=0700,size={int(size)}".encode()
+    _check(_libc.mount(b"tmpfs", target, b"tmpfs", MS_NOSUID | MS_NODEV, options), "tmpfs")
+
+
+def isolate_child(tmp_bytes: int, shm_bytes: int) -> str:
+    """Called in the forked child: namespaces, fresh /tmp and /dev/shm of `tmp_bytes` and
+    `shm_bytes`, no capabilities.
 
     Returns how far isolation went ("namespaces" or "process"), for the logs.
     """
@@ -81,14 +91,9 @@ def isolate_child() -> str:
             for p in runtime_paths()
             if p.startswith("/tmp/")
         }
-        _check(
-            _libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0700"), "tmpfs"
-        )
+        _tmpfs(b"/tmp", tmp_bytes)
         if os.path.isdir("/dev/shm"):  # shared by every child of the template otherwise
-            _check(
-                _libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0700"),
-                "shm",
-            )
+            _tmpfs(b"/dev/shm", shm_bytes)
         for path, fd in keep.items():
             os.makedirs(path, exist_ok=True)
             source = f"/proc/self/fd/{fd}".encode()
@@ -112,7 +117,7 @@ def isolate_child() -> str:
     return level
 
 
-def _spawn(ctrl: socket.socket, fds: list[int]) -> int:
+def _spawn(ctrl: socket.socket, fds: list[int], sizes: tuple[int, int]) -> int:
     pid = os.fork()
     if pid == 0:
         try:
@@ -123,7 +128,7 @@ def _spawn(ctrl: socket.socket, fds: list[int]) -> int:
             for fd in fds:
                 os.close(fd)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            isolate_child()
+            isolate_child(*sizes)
             from dlgrade.sandbox.worker import main
 
             main()
@@ -134,23 +139,24 @@ def _spawn(ctrl: socket.socket, fds: list[int]) -> int:
     return pid
 
 
-def probe_isolation() -> bool:
+def probe_isolation(sizes: tuple[int, int]) -> bool:
     """Whether a forked child can build its own namespaces here."""
     pid = os.fork()
     if pid == 0:
-        os._exit(0 if isolate_child() == "namespaces" else 1)
+        os._exit(0 if isolate_child(*sizes) == "namespaces" else 1)
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status) == 0
 
 
-def serve(ctrl_fd: int) -> None:
-    """Answer ``spawn`` (with two fds) and ``kill <pid>`` until the socket closes.
+def serve(ctrl_fd: int, sizes: tuple[int, int]) -> None:
+    """Answer ``spawn`` (with two fds) and ``kill <pid>`` until the socket closes; each
+    child gets a /tmp and a /dev/shm of ``sizes`` bytes.
 
     The first line sent is ``ready`` if children get their own namespaces, else
     ``unisolated`` (the backend then falls back to cold starts).
     """
     ctrl = socket.socket(fileno=ctrl_fd)
-    if not probe_isolation():
+    if not probe_isolation(sizes):
         ctrl.sendall(b"unisolated\n")
         return
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
@@ -165,7 +171,7 @@ def serve(ctrl_fd: int) -> None:
             return
         words = msg.decode().split()
         if words[0] == "spawn" and len(fds) == 2:
-            ctrl.sendall(f"{_spawn(ctrl, fds)}\n".encode())
+            ctrl.sendall(f"{_spawn(ctrl, fds, sizes)}\n".encode())
         elif words[0] == "kill" and len(words) == 2:
             try:
                 os.kill(int(words[1]), signal.SIGKILL)
@@ -207,4 +213,4 @@ def warm_up() -> None:
 
 if __name__ == "__main__":
     warm_up()
-    serve(int(sys.argv[1]))
+    serve(int(sys.argv[1]), (int(sys.argv[2]), int(sys.argv[3])))

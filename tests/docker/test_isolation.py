@@ -148,7 +148,8 @@ def test_hung_cell_is_killed_from_outside_at_the_deadline(docker_backend):
 
 def test_memory_bomb_crashes_only_its_container(docker_backend):
     """Allocating past the memory limit gets the container OOM-killed: a crashed cell."""
-    docker_backend.memory_limit_mb = 256
+    docker_backend.memory_limit_mb = 640  # the least that leaves 512 MiB beside the tmpfs
+    docker_backend.tmpfs_limit_mb = docker_backend.shm_limit_mb = 64
     code = "blocks = []\nwhile True:\n    blocks.append(bytearray(32 * 2**20))\n"
     session = probe_session(docker_backend, code)
     try:
@@ -176,6 +177,8 @@ def test_run_command_carries_every_limit(docker_backend):
         "--memory-swap 1024m",
         "--cpus",
         "--tmpfs /sandbox:",
+        f"/tmp:rw,nosuid,nodev,mode=1777,size={docker_backend.tmpfs_limit_mb}m",
+        f"--shm-size {docker_backend.shm_limit_mb}m",
         "--user 61000:61000",
         "--pull never",
     ):
@@ -185,3 +188,6 @@ def test_run_command_carries_every_limit(docker_backend):
     docker_backend.gpu_devices = ["0", "1"]
     cmd = docker_backend.run_command(job, "x")
     assert cmd[cmd.index("--gpus") + 1] == "device=1"
+    docker_backend.memory_limit_mb = 800  # 480 MiB beside 256 + 64 of tmpfs: refused
+    with pytest.raises(ValueError, match="leaves 480 MiB"):
+        docker_backend.run_command(job, "x")

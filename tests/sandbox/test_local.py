@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import time
 
@@ -11,7 +10,7 @@ import pytest
 import torch
 
 from dlgrade.sandbox.backends.local import LocalSandbox, descendants
-from tests.conftest import REPO, WORK
+from tests.conftest import REPO
 from tests.probe import call, get, probe_session
 
 PROBE = """
@@ -109,24 +108,6 @@ def test_forked_sandboxes_do_not_share_files():
         second.close()
     finally:
         backend.close()
-
-
-def test_a_folder_closed_to_other_users_is_named():
-    """Does the backend name the folder that keeps the sandbox uid from its interpreter?"""
-    from dlgrade.sandbox.backends.local import _closed_to_others
-
-    base = WORK / "permissions"
-    shutil.rmtree(base, ignore_errors=True)
-    inner = base / "course" / ".venv"
-    inner.mkdir(parents=True)
-    try:
-        assert _closed_to_others(str(inner)) == _closed_to_others(str(WORK))
-        os.chmod(base / "course", 0o700)
-        assert _closed_to_others(str(inner)) in (str(base / "course"), _closed_to_others(str(WORK)))
-        if _closed_to_others(str(WORK)) is None:
-            assert _closed_to_others(str(inner)) == str(base / "course")
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.mark.slow

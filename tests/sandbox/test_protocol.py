@@ -76,7 +76,7 @@ def test_forged_array_data_is_refused(blob):
 def test_lone_surrogates_in_headers_become_valid_text():
     """Is a string the sandbox sends always printable and writable (no lone surrogates)?"""
     header = protocol.parse_header(
-        b'{"error": {"type": "X\\ud800", "k\\udfff": ["\\ud83d\\ude00"]}}'
+        b'{"blobs": [], "error": {"type": "X\\ud800", "k\\udfff": ["\\ud83d\\ude00"]}}'
     )
     text = str(header)
     text.encode("utf-8")

@@ -12,7 +12,8 @@ or expose it in the ``dlgrade.sandbox_backends`` entry-point group. Pick it in
 A launched sandbox runs ``python -m dlgrade.sandbox.worker`` (or the same code forked from
 a warm process), speaking :mod:`dlgrade.sandbox.protocol` over its stdin/stdout. Deadlines,
 restarts and decoding are not the backend's business: :class:`~dlgrade.sandbox.session.
-SandboxSession` does them the same way for every backend.
+SandboxSession` does them the same way for every backend. What crosses the boundary,
+for every backend, is stated once in :data:`BOUNDARY`.
 """
 
 from __future__ import annotations
@@ -27,9 +28,46 @@ from importlib.metadata import entry_points
 from traitlets import Bool, Integer
 from traitlets.config import LoggingConfigurable
 
-from dlgrade.sandbox.protocol import ProtocolError, header_length, parse_header
+from dlgrade.sandbox.protocol import read_sandbox_frame
 
 BACKENDS: dict[str, type[SandboxBackend]] = {}
+MIN_PROCESS_MEMORY_MB = 512
+
+BOUNDARY = """\
+What enters a sandbox (allow-list; nothing else of the host exists inside):
+
+* local (bubblewrap, dlgrade.sandbox.backends.allowlist): an empty root holding, read-only,
+  /usr (with /bin, /sbin, /lib, /lib64 as on the host), the /etc entries named in
+  LocalSandbox.etc_files, a generated /etc/passwd and /etc/group, the interpreter's
+  folders (sys.prefix, sys.base_prefix, the interpreter's own prefix) and the dlgrade
+  package folder, exactly those and never a parent; a fresh /dev and /proc; /sys and the
+  GPU devices only with allow_gpu. Writable: a tmpfs /tmp (tmpfs_limit_mb; the scratch
+  folder /tmp/sandbox is in it) and a tmpfs /dev/shm (shm_limit_mb). A launch whose
+  allow-list would contain a hidden path (SandboxJob.hide: the course root, graders,
+  sources, the gradebook's folder) is refused. New user, pid, network, ipc, uts and
+  mount namespaces; an unprivileged uid per slot when grading as root; rlimits.
+* docker: the grader image only (nothing of the host is mounted), read-only root, tmpfs
+  /sandbox (DockerSandbox.scratch_size_mb), /tmp (tmpfs_limit_mb) and /dev/shm
+  (shm_limit_mb); no network, no capabilities, no-new-privileges, a non-root user,
+  cgroup limits (memory, CPU, pids) and rlimits.
+* Both: the notebook's code cells and the graders' sandbox helpers, sent as protocol
+  frames (dlgrade.sandbox.protocol) over stdin; the requests of the graders.
+
+Memory: tmpfs pages are memory. The local backend's address-space limit is
+memory_limit_mb - tmpfs_limit_mb - shm_limit_mb, so processes and tmpfs together stay
+within memory_limit_mb; docker's cgroup charges tmpfs pages to the container. Both refuse
+a configuration that leaves less than MIN_PROCESS_MEMORY_MB to the processes.
+
+What may leave (only this, only over stdout, only as protocol frames):
+
+* cell events (start, done with outputs and error) and request replies: JSON headers and
+  raw blobs, decoded without pickle into plain data, tensors and arrays
+  (dlgrade.sandbox.protocol); sizes and shapes bounded by the trusted side.
+* Outputs are cut per output, per cell and per submission (SessionSettings, including
+  max_output_total_kb) and sanitized before anything renders them (dlgrade.sanitize).
+* Exit status and timing. Files written in the sandbox, stderr and everything else stay
+  inside and go with it.
+"""
 
 
 def register_backend(name: str):
@@ -70,7 +108,9 @@ class SandboxJob:
     """A name for logs and container names, e.g. ``attention-alice``."""
     use_gpu: bool = False
     hide: tuple[str, ...] = ()
-    """Paths the sandbox must not see (the course root, the gradebook, the exchange)."""
+    """Paths the sandbox must not see (the course root, the gradebook, the exchange). The
+    sandbox sees only its allow-list anyway; a backend refuses a launch whose allow-list
+    would contain one of these."""
 
 
 class SandboxProcess:
@@ -82,7 +122,6 @@ class SandboxProcess:
     def __init__(self, to_fd: int, from_fd: int):
         self._to = to_fd
         self._from = from_fd
-        self._buf = b""
 
     def send(self, header_bytes: bytes, blobs: list[bytes], deadline: float) -> None:
         """Write one frame, or TimeoutError at `deadline` (a sandbox that stops reading
@@ -107,8 +146,10 @@ class SandboxProcess:
                 raise EOFError(f"sandbox closed its input: {exc}") from None
             view = view[n:]
 
-    def _fill(self, n: int, deadline: float) -> None:
-        while len(self._buf) < n:
+    def _fill(self, view: memoryview, deadline: float) -> None:
+        """Fill `view` from the sandbox's output, or TimeoutError/EOFError."""
+        got = 0
+        while got < len(view):
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError
@@ -117,33 +158,19 @@ class SandboxProcess:
                 if self.poll() is not None and not self._readable_now():
                     raise EOFError("sandbox exited")
                 continue
-            chunk = os.read(self._from, max(n - len(self._buf), 1 << 20))
-            if not chunk:
+            n = os.readv(self._from, [view[got:]])
+            if not n:
                 raise EOFError("sandbox exited")
-            self._buf += chunk
+            got += n
 
     def _readable_now(self) -> bool:
         ready, _, _ = select.select([self._from], [], [], 0)
         return bool(ready)
 
-    def _take(self, n: int) -> bytes:
-        out, self._buf = self._buf[:n], self._buf[n:]
-        return out
-
-    def recv(self, deadline: float) -> tuple[dict, list[bytes]]:
-        """One frame, or TimeoutError at `deadline` (time.monotonic()), EOFError on exit."""
-        self._fill(4, deadline)
-        n = header_length(self._buf[:4])
-        self._fill(4 + n, deadline)
-        self._take(4)
-        header = parse_header(self._take(n))
-        blobs = []
-        for size in header["blobs"]:
-            self._fill(size, deadline)
-            blobs.append(self._take(size))
-        if not isinstance(header, dict):
-            raise ProtocolError("bad frame")
-        return header, blobs
+    def recv(self, deadline: float) -> tuple[dict, list[bytearray]]:
+        """One frame, or TimeoutError at `deadline` (time.monotonic()), EOFError on exit,
+        ProtocolError for anything that is not a frame a sandbox may send."""
+        return read_sandbox_frame(lambda view: self._fill(view, deadline))
 
     def close_pipes(self) -> None:
         for fd in (self._to, self._from):
@@ -191,6 +218,30 @@ class SandboxBackend(LoggingConfigurable):
     allow_gpu = Bool(
         False, help="Give sandboxes the GPU when one is present (grading is CPU-sized)."
     ).tag(config=True)
+    tmpfs_limit_mb = Integer(
+        256,
+        help="Size of the sandbox's writable /tmp (a tmpfs, holding the scratch folder on "
+        "the local backend), MiB. It is memory: it counts inside memory_limit_mb.",
+    ).tag(config=True)
+    shm_limit_mb = Integer(
+        64,
+        help="Size of the sandbox's /dev/shm (a tmpfs; PyTorch data loader workers), MiB. "
+        "It counts inside memory_limit_mb.",
+    ).tag(config=True)
+
+    def address_space_mb(self) -> int:
+        """The memory left to a sandbox's processes once its tmpfs mounts are full:
+        memory_limit_mb - tmpfs_limit_mb - shm_limit_mb; ValueError below
+        MIN_PROCESS_MEMORY_MB (torch alone needs about that much)."""
+        left = self.memory_limit_mb - self.tmpfs_limit_mb - self.shm_limit_mb
+        if left < MIN_PROCESS_MEMORY_MB or self.tmpfs_limit_mb < 1 or self.shm_limit_mb < 1:
+            raise ValueError(
+                f"memory_limit_mb={self.memory_limit_mb} leaves {left} MiB to a sandbox's "
+                f"processes after tmpfs_limit_mb={self.tmpfs_limit_mb} and "
+                f"shm_limit_mb={self.shm_limit_mb}; at least {MIN_PROCESS_MEMORY_MB} MiB "
+                "are needed (and each tmpfs at least 1 MiB)"
+            )
+        return left
 
     def launch(self, job: SandboxJob) -> SandboxProcess:
         """Start one fresh sandbox for `job` and return it once its pipes are connected."""

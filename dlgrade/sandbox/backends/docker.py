@@ -5,8 +5,9 @@ Each sandbox is ``docker run -i --rm`` of the grader image (``docker/grader``) r
 stdout. The container gets no network, a read-only root filesystem, a tmpfs scratch
 folder as its working directory and home, no capabilities, ``no-new-privileges``,
 memory/CPU/process limits and a non-root user. Nothing from the host is mounted, so the
-course, the gradebook and the exchange are out of reach by construction. ``kill()``
-removes the container through the engine (``docker rm -f``), whatever the worker does.
+course, the gradebook and the exchange are out of reach by construction
+(``base.BOUNDARY`` states what crosses, for both backends). ``kill()`` removes the
+container through the engine (``docker rm -f``), whatever the worker does.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import uuid
 
 from traitlets import Float, Integer, List, Unicode
 
+from dlgrade.sandbox.backends.allowlist import refuse_exposed
 from dlgrade.sandbox.backends.base import (
     SandboxBackend,
     SandboxJob,
@@ -80,6 +82,25 @@ def _remove_containers(docker: list[str], names: list[str]) -> None:
     )
 
 
+def mounted_sources(args: list[str]) -> list[str]:
+    """Host paths that ``docker run`` arguments bind into the container (-v, --volume,
+    --mount type=bind)."""
+    found = []
+    for flag, value in zip(args, args[1:]):
+        if flag in ("-v", "--volume") and value.startswith("/"):
+            found.append(value.split(":", 1)[0])
+        elif flag == "--mount":
+            fields = dict(f.partition("=")[::2] for f in value.split(","))
+            source = fields.get("source") or fields.get("src")
+            if fields.get("type", "volume") == "bind" and source:
+                found.append(source)
+    for arg in args:
+        for flag in ("--volume=", "--mount="):
+            if arg.startswith(flag):
+                found += mounted_sources([flag[:-1], arg[len(flag) :]])
+    return found
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_.-]+", "-", text).strip("-.")[:40] or "job"
 
@@ -108,10 +129,6 @@ class DockerSandbox(SandboxBackend):
     scratch_size_mb = Integer(
         512, help="Size of the tmpfs scratch folder (/sandbox, the worker's cwd and HOME), MiB."
     ).tag(config=True)
-    tmp_size_mb = Integer(256, help="Size of the tmpfs mounted at /tmp, MiB.").tag(config=True)
-    shm_size_mb = Integer(64, help="Size of /dev/shm (PyTorch data loader workers), MiB.").tag(
-        config=True
-    )
     gpu_devices = List(
         Unicode(),
         [],
@@ -144,6 +161,7 @@ class DockerSandbox(SandboxBackend):
     def run_command(self, job: SandboxJob, name: str) -> list[str]:
         """The full `docker run` command line for `job` (public for inspection and tests)."""
         uid, gid = self._ids()
+        self.address_space_mb()  # the cgroup charges tmpfs pages: leave room for processes
         mem = f"{self.memory_limit_mb}m"
         tmpfs_opts = f"rw,nosuid,nodev,uid={uid},gid={gid},mode=0700"
         cmd = [*self.docker_command, "run", "--interactive", "--rm", "--pull", "never"]
@@ -153,8 +171,8 @@ class DockerSandbox(SandboxBackend):
         cmd += ["--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges"]
         cmd += ["--user", f"{uid}:{gid}", "--workdir", SANDBOX_HOME]
         cmd += ["--tmpfs", f"{SANDBOX_HOME}:{tmpfs_opts},size={self.scratch_size_mb}m"]
-        cmd += ["--tmpfs", f"/tmp:rw,nosuid,nodev,mode=1777,size={self.tmp_size_mb}m"]
-        cmd += ["--shm-size", f"{self.shm_size_mb}m"]
+        cmd += ["--tmpfs", f"/tmp:rw,nosuid,nodev,mode=1777,size={self.tmpfs_limit_mb}m"]
+        cmd += ["--shm-size", f"{self.shm_limit_mb}m"]
         cmd += ["--memory", mem, "--memory-swap", mem, "--cpus", f"{self.cpus:g}"]
         cmd += ["--pids-limit", str(self.max_processes)]
         cmd += ["--ulimit", f"cpu={self.cpu_time_limit_s}:{self.cpu_time_limit_s}"]
@@ -202,6 +220,7 @@ class DockerSandbox(SandboxBackend):
         self._image_checked = True
 
     def launch(self, job: SandboxJob) -> DockerProcess:
+        refuse_exposed(mounted_sources(list(self.extra_run_args)), job.hide)
         self._check_image()
         name = f"dlgrade-{_slug(job.label)}-{uuid.uuid4().hex[:10]}"
         errors = tempfile.TemporaryFile()

@@ -1,21 +1,20 @@
 """The `local` backend: a fresh, isolated process per submission on this machine.
 
-Isolation comes from bubblewrap (new user, pid, network, ipc and uts namespaces; the
-course root and home folders hidden behind empty tmpfs mounts; a private scratch folder
-at /sandbox) plus rlimits (address space, CPU time, processes, file size, open files)
-and, when the grader runs as root, an unprivileged uid per worker slot.
+Isolation comes from bubblewrap (new user, pid, network, ipc and uts namespaces; an
+empty root holding only what :mod:`dlgrade.sandbox.backends.allowlist` lists, read-only;
+size-capped tmpfs mounts at /tmp and /dev/shm, the scratch folder at /tmp/sandbox) plus
+rlimits (address space, CPU time, processes, file size, open files) and, when the grader
+runs as root, an unprivileged uid per worker slot. See ``base.BOUNDARY``.
 """
 
 from __future__ import annotations
 
-import glob
 import os
 import resource
 import select
 import shutil
 import signal
 import socket
-import stat
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,14 @@ from pathlib import Path
 
 from traitlets import Bool, Enum, Integer, List, Unicode
 
+from dlgrade.sandbox.backends.allowlist import (
+    DEFAULT_ETC_FILES,
+    SANDBOX_HOME,
+    Allowlist,
+    closed_to_others,
+    data_fd,
+    user_files,
+)
 from dlgrade.sandbox.backends.base import (
     SandboxBackend,
     SandboxJob,
@@ -32,8 +39,6 @@ from dlgrade.sandbox.backends.base import (
 )
 from dlgrade.sandbox.backends.uids import UidPool
 from dlgrade.sandbox.zygote import runtime_paths
-
-SANDBOX_HOME = "/tmp/sandbox"
 
 
 def descendants(pid: int) -> set[int]:
@@ -59,7 +64,7 @@ def descendants(pid: int) -> set[int]:
 
 
 class LocalProcess(SandboxProcess):
-    def __init__(self, popen: subprocess.Popen, scratch: Path):
+    def __init__(self, popen: subprocess.Popen, scratch: Path | None):
         super().__init__(popen.stdin.fileno(), popen.stdout.fileno())
         self.popen = popen
         self.scratch = scratch
@@ -78,15 +83,17 @@ class LocalProcess(SandboxProcess):
                 stream.close()
             except OSError:
                 pass
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 class Zygote:
     """A warm template sandbox (see dlgrade.sandbox.zygote) and its control socket."""
 
-    def __init__(self, popen: subprocess.Popen, ctrl: socket.socket):
+    def __init__(self, popen: subprocess.Popen, ctrl: socket.socket, jailed: bool):
         self.popen = popen
         self.ctrl = ctrl
+        self.jailed = jailed  # inside bubblewrap's allow-list (else rlimits only)
         self.buf = b""
         self.own_pids: frozenset[int] = frozenset()  # the template's processes, once ready
 
@@ -147,25 +154,6 @@ class ForkedProcess(SandboxProcess):
         self.close_pipes()
 
 
-SYSTEM_DIRS = frozenset(
-    {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/dev", "/proc", "/sys"}
-)
-
-
-def _closed_to_others(path: str) -> str | None:
-    """The first folder on the way to `path` that other users may not search, if any."""
-    for folder in [*reversed(Path(path).parents), Path(path)]:
-        if not os.stat(folder).st_mode & stat.S_IXOTH:
-            return str(folder)
-    return None
-
-
-def _package_root() -> Path:
-    import dlgrade
-
-    return Path(dlgrade.__file__).resolve().parent
-
-
 @register_backend("local")
 class LocalSandbox(SandboxBackend):
     """Sandboxes as local processes isolated with bubblewrap and rlimits."""
@@ -173,17 +161,15 @@ class LocalSandbox(SandboxBackend):
     isolation = Enum(
         ["auto", "bwrap", "none"],
         "auto",
-        help="How to isolate: 'bwrap' (namespaces, hidden paths, no network), 'none' "
+        help="How to isolate: 'bwrap' (namespaces, an allow-listed root, no network), 'none' "
         "(rlimits only; for machines without user namespaces), 'auto' (bwrap if it works).",
     ).tag(config=True)
-    hidden_paths = List(
+    etc_files = List(
         Unicode(),
-        ["/home", "/root", "/srv", "/mnt", "/media", "/var", "/run", "/opt"],
-        help="Paths replaced by empty folders inside the sandbox (the course root, the "
-        "gradebook's folder and the nbgrader exchange are always added).",
-    ).tag(config=True)
-    extra_hidden_paths = List(
-        Unicode(), [], help="More paths to hide, e.g. the nbgrader exchange root."
+        list(DEFAULT_ETC_FILES),
+        help="Entries of /etc (names or glob patterns, no slashes) bound read-only into "
+        "the sandbox; /etc/passwd and /etc/group are generated. Nothing else of /etc is "
+        "there.",
     ).tag(config=True)
     sandbox_uid_base = Integer(
         61000,
@@ -200,7 +186,10 @@ class LocalSandbox(SandboxBackend):
         "the same sandbox uid.",
     ).tag(config=True)
     scratch_parent = Unicode(
-        "", help="Where per-submission scratch folders are made (default: the system temp)."
+        "",
+        help="Where per-submission scratch folders are made on the host when sandboxes run "
+        "without bubblewrap (default: the system temp); with bubblewrap the scratch folder "
+        "lives in the sandbox's own size-capped /tmp.",
     ).tag(config=True)
     prefork = Bool(
         True,
@@ -231,41 +220,38 @@ class LocalSandbox(SandboxBackend):
             self._slot_uids[slot] = self._uid_pool.acquire(slot)
         return self._slot_uids[slot]
 
+    def allowlist(self, uid: int | None) -> Allowlist:
+        """What a sandbox of this backend sees of the host (see `allowlist`)."""
+        return Allowlist(
+            runtime=runtime_paths(),
+            etc_files=list(self.etc_files),
+            tmp_bytes=self.tmpfs_limit_mb * 2**20,
+            shm_bytes=self.shm_limit_mb * 2**20,
+            gpu=self.allow_gpu,
+            uid=os.getuid() if uid is None else uid,
+            gid=os.getgid() if uid is None else uid,
+        )
+
     def _command(
-        self, bwrap: str | None, scratch: Path | None, hide: tuple[str, ...], program: list[str]
-    ) -> list[str]:
+        self, bwrap: str | None, job: SandboxJob, program: list[str]
+    ) -> tuple[list[str], list[int]]:
+        """The command line and the file descriptors it must inherit (the caller closes
+        them once the process has started)."""
         worker = [self.python, "-I", "-m", *program]
         if bwrap is None:
-            return worker
-        cmd = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-        cmd += ["--tmpfs", "/tmp", "--tmpfs", "/var/tmp"]
-        checkout = _package_root().parent
-        hidden = [*self.hidden_paths, *self.extra_hidden_paths, *hide]
-        if (checkout / "pyproject.toml").exists():
-            # an editable install: hide the checkout (graders/, source/) and the folder it
-            # hangs from, whose own permissions might not let the sandbox uid through
-            hidden.append(str(checkout))
-            top = "/" + checkout.parts[1]
-            if top not in SYSTEM_DIRS:
-                hidden.append(top)
-        for path in sorted({os.path.realpath(p) for p in hidden if os.path.exists(p)}, key=len):
-            cmd += ["--tmpfs", path]
-        for path in runtime_paths():
-            cmd += ["--ro-bind", path, path]
-        if self.allow_gpu:
-            for dev in sorted(glob.glob("/dev/nvidia*")) + sorted(glob.glob("/dev/dri/*")):
-                cmd += ["--dev-bind", dev, dev]
-        if scratch is not None:
-            cmd += ["--bind", str(scratch), SANDBOX_HOME]
-        cmd += ["--dir", SANDBOX_HOME, "--chdir", SANDBOX_HOME]
+            return worker, []
+        allow = self.allowlist(self._uid(job.slot))
+        allow.refuse_exposed(job.hide)
+        fds = [data_fd(data) for data in user_files(allow.uid, allow.gid)]
+        cmd = [bwrap, *allow.bwrap_args(*fds), "--chdir", SANDBOX_HOME]
         cmd += ["--unshare-all", "--die-with-parent", "--new-session"]
         cmd += ["--clearenv", "--setenv", "HOME", SANDBOX_HOME, "--setenv", "PATH", "/usr/bin:/bin"]
         cmd += ["--setenv", "OMP_NUM_THREADS", "1", "--setenv", "MPLBACKEND", "Agg"]
-        return cmd + worker
+        return cmd + worker, fds
 
     def _limits(self, uid: int | None):
         limits = {
-            resource.RLIMIT_AS: self.memory_limit_mb * 2**20,
+            resource.RLIMIT_AS: self.address_space_mb() * 2**20,
             resource.RLIMIT_CPU: self.cpu_time_limit_s,
             resource.RLIMIT_NPROC: self.max_processes,
             resource.RLIMIT_FSIZE: self.max_file_size_mb * 2**20,
@@ -294,10 +280,11 @@ class LocalSandbox(SandboxBackend):
         self._slot_uids: dict[int, int] = {}
 
     def launch(self, job: SandboxJob) -> SandboxProcess:
+        self.address_space_mb()
         if self._uid(job.slot) is not None and not self._checked_reachable:
             self._checked_reachable = True
             for path in runtime_paths():
-                blocked = _closed_to_others(path)
+                blocked = closed_to_others(path)
                 if blocked:
                     self.log.error(
                         "the sandbox uid cannot reach %s: %s is closed to other users "
@@ -314,6 +301,8 @@ class LocalSandbox(SandboxBackend):
             if zygote is None:
                 return self._launch_cold(job)
             self._zygotes[job.slot] = zygote
+        elif zygote.jailed:
+            self.allowlist(self._uid(job.slot)).refuse_exposed(job.hide)
         zygote.kill_leftovers()
         to_child, from_parent = os.pipe()
         to_parent, from_child = os.pipe()
@@ -333,22 +322,33 @@ class LocalSandbox(SandboxBackend):
     def _start_zygote(self, job: SandboxJob) -> Zygote | None:
         parent, child = socket.socketpair()
         uid = self._uid(job.slot)
-        cmd = self._command(
-            self._bwrap(), None, job.hide, ["dlgrade.sandbox.zygote", str(child.fileno())]
-        )
-        popen = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd="/",
-            env=self._env(Path("/tmp")),
-            preexec_fn=self._limits(uid),
-            start_new_session=True,
-            pass_fds=(child.fileno(),),
-        )
-        child.close()
-        zygote = Zygote(popen, parent)
+        sizes = [str(self.tmpfs_limit_mb * 2**20), str(self.shm_limit_mb * 2**20)]
+        bwrap = self._bwrap()
+        try:
+            cmd, fds = self._command(
+                bwrap, job, ["dlgrade.sandbox.zygote", str(child.fileno()), *sizes]
+            )
+        except BaseException:
+            parent.close()
+            child.close()
+            raise
+        try:
+            popen = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd="/",
+                env=self._env(Path("/tmp")),
+                preexec_fn=self._limits(uid),
+                start_new_session=True,
+                pass_fds=(child.fileno(), *fds),
+            )
+        finally:
+            child.close()
+            for fd in fds:
+                os.close(fd)
+        zygote = Zygote(popen, parent, jailed=bwrap is not None)
         try:
             state = zygote.read_line(self.zygote_start_timeout)
         except (EOFError, OSError):
@@ -383,24 +383,29 @@ class LocalSandbox(SandboxBackend):
     def _launch_cold(self, job: SandboxJob) -> LocalProcess:
         bwrap = self._bwrap()
         uid = self._uid(job.slot)
-        scratch = Path(tempfile.mkdtemp(prefix="dlgrade-", dir=self.scratch_parent or None))
-        if uid is not None:
-            os.chown(scratch, uid, uid)
-        env = {
-            "HOME": str(scratch),
-            "PATH": "/usr/bin:/bin",
-            "OMP_NUM_THREADS": "1",
-            "MPLBACKEND": "Agg",
-        }
-        popen = subprocess.Popen(
-            self._command(bwrap, scratch, job.hide, ["dlgrade.sandbox.worker"]),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd=scratch,
-            env=env,
-            preexec_fn=self._limits(uid),
-            start_new_session=True,
-            close_fds=True,
-        )
+        cmd, fds = self._command(bwrap, job, ["dlgrade.sandbox.worker"])
+        scratch = None
+        if bwrap is None:
+            scratch = Path(tempfile.mkdtemp(prefix="dlgrade-", dir=self.scratch_parent or None))
+            if uid is not None:
+                os.chown(scratch, uid, uid)
+        try:
+            popen = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                cwd=scratch or "/",
+                env=self._env(scratch or Path(SANDBOX_HOME)),
+                preexec_fn=self._limits(uid),
+                start_new_session=True,
+                pass_fds=fds,
+            )
+        except BaseException:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        finally:
+            for fd in fds:
+                os.close(fd)
         return LocalProcess(popen, scratch)
