@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from dlgrade.grading import messages
 from dlgrade.grading.proxy import CallContext, Submission, Transport
 from dlgrade.grading.static import SourceCode
 from dlgrade.sandbox.session import SandboxError, SandboxTimeout, StudentError
@@ -75,6 +76,7 @@ class GradingState:
         self.results: list[TestResult] = []
         self.meta: dict[str, dict] = {}
         self.collection_errors: list[str] = []
+        self._words: frozenset[str] | None = None
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[STATE] = self
@@ -88,6 +90,12 @@ class GradingState:
         if self.submission_time_limit is None:
             return None
         return self.submission_time_limit - (time.monotonic() - self.started)
+
+    def grader_words(self, graders_dir: Path) -> frozenset[str]:
+        """The words hidden tests' messages may use (see :mod:`dlgrade.grading.messages`)."""
+        if self._words is None:
+            self._words = messages.grader_words(graders_dir)
+        return self._words
 
     def reference(self) -> types.SimpleNamespace:
         if self._reference_ns is None:
@@ -187,8 +195,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     state = config.stash.get(STATE, None)
     if state is None:
         return
-    for item in items:
+    for order, item in enumerate(items):
         state.meta[item.nodeid] = {
+            "order": order,
             "name": _display_name(item),
             "points": float(_marker_arg(item, "points", 1)),
             "visible": item.get_closest_marker("visible") is not None,
@@ -196,36 +205,54 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             "extra_credit": item.get_closest_marker("extra_credit") is not None,
             "time_limit": float(_marker_arg(item, "time_limit", state.default_time_limit)),
         }
+    # Visible tests run first: their messages may quote the student's own text, and a
+    # submission could otherwise store a hidden test's inputs and echo them in a later
+    # visible test's message. Results keep the graders' order (`pytest_sessionfinish`).
+    items.sort(key=lambda item: not state.meta[item.nodeid]["visible"])
 
 
-def explain(exc: BaseException, visible: bool, when: str) -> tuple[str, str]:
-    """(status, message) for an exception raised by a test: messages safe for students."""
+def explain(
+    exc: BaseException, visible: bool, when: str, words: frozenset[str] = messages.BASE_WORDS
+) -> tuple[str, str]:
+    """(status, message) for an exception raised by a test: messages safe for students.
+
+    Hidden tests say only what the graders wrote and numbers the trusted side formatted
+    (:func:`dlgrade.grading.messages.hidden`); nothing the sandbox sent, not even the
+    name of an exception class, since student code chooses it."""
     if isinstance(exc, OutOfTime):
         return "timeout", (
             "not run: your submission used up its total grading time in earlier tests "
             "(they were stopped at their time limits)"
         )
     if isinstance(exc, StudentError):
-        what = exc.type if exc.builtin else "an exception of a class defined in your code"
-        msg = f"your code raised {what}" + (f" ({exc.where})" if exc.where else "")
-        if visible and exc.message:
-            msg += f": {exc.message}"
-        return "failed", msg
+        if not visible:
+            return "failed", "your code raised an exception"
+        where = f" ({messages.visible(exc.where, 200)})" if exc.where else ""
+        detail = f": {messages.visible(exc.message)}" if exc.message else ""
+        return "failed", f"your code raised {messages.visible(exc.type, 100)}{where}{detail}"
     if isinstance(exc, SandboxError):
         return exc.status, {
             "timeout": "timed out: your code ran past this test's time limit and was stopped",
             "crashed": "the sandbox running your code died during this test "
             "(exit, crash, or memory/process limit)",
-        }.get(exc.status, str(exc))
+        }.get(exc.status, "the sandbox failed during this test")
     if isinstance(exc, AssertionError):
         text = str(exc).strip()
         if not visible:  # drop pytest's introspection: it prints the compared values
             text = "" if text.startswith("assert ") else text.split("\nassert ")[0].strip()
-        return "failed", (text or "a check failed")[:2000]
+            text = messages.hidden(text, words)
+        return "failed", (messages.visible(text) or "a check failed")
     if when != "call":
         return "error", f"the grader could not set up this test ({type(exc).__name__})"
-    detail = f": {str(exc)[:300]}" if visible else ""
+    detail = f": {messages.visible(str(exc), 300)}" if visible else ""
     return "failed", f"your result could not be checked ({type(exc).__name__}{detail})"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    state = session.config.stash.get(STATE, None)
+    if state is not None:
+        last = len(state.meta)
+        state.results.sort(key=lambda r: state.meta.get(r.id, {}).get("order", last))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -248,7 +275,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         status, message = "skipped", "skipped"
     else:
         exc = call.excinfo.value if call.excinfo else Exception("unknown failure")
-        status, message = explain(exc, meta["visible"], report.when)
+        words = state.grader_words(item.config.rootpath)
+        status, message = explain(exc, meta["visible"], report.when, words)
         if status == "timeout" and item.nodeid in state.cut_short:
             message = (
                 "timed out: your submission's total grading time ran out during this test "

@@ -4,6 +4,11 @@ A :class:`Submission` turns attribute access into lazy references and calls into
 requests sent through a *transport*: a :class:`~dlgrade.sandbox.session.SandboxSession`
 when grading for real, or :class:`InProcessTransport` for bare runs (development and
 benchmarks), which goes through the very same encoding so both behave alike.
+
+Every string that comes back (values, dict keys, the type names of handles, the text of
+a student's exception) is a :class:`SandboxText`: equal to its text, but marked wherever
+it is formatted into a message, so that :mod:`dlgrade.grading.plugin` can keep it out
+of what hidden tests say.
 """
 
 from __future__ import annotations
@@ -14,6 +19,49 @@ from typing import Any, Protocol
 
 from dlgrade.sandbox.protocol import Decoder, Encoder, Handle, Ref
 from dlgrade.sandbox.session import StudentError
+
+MARK_OPEN, MARK_CLOSE = "\ufdd0", "\ufdd1"  # Unicode noncharacters: never in real text
+
+
+class SandboxText(str):
+    """A string the sandbox sent. It compares, hashes and serialises (JSON) as its text;
+    ``str()``, ``repr()``, f-strings, ``%`` and ``+`` wrap it in :data:`MARK_OPEN` /
+    :data:`MARK_CLOSE`, so a message built from it shows where it came from."""
+
+    __slots__ = ()
+
+    def __new__(cls, text: str = "") -> SandboxText:
+        return super().__new__(cls, text.replace(MARK_OPEN, "").replace(MARK_CLOSE, ""))
+
+    @staticmethod
+    def _marked(text: str) -> str:
+        return "".join((MARK_OPEN, text, MARK_CLOSE))
+
+    def __str__(self) -> str:
+        return self._marked(str.__str__(self))
+
+    def __repr__(self) -> str:
+        return self._marked(str.__repr__(self))
+
+    def __format__(self, spec: str) -> str:
+        return self._marked(format(str.__str__(self), spec))
+
+    def __add__(self, other: str) -> str:
+        return str(self) + other
+
+    def __radd__(self, other: str) -> str:
+        return other + str(self)
+
+
+def _text(value: str) -> SandboxText:
+    return value if isinstance(value, SandboxText) else SandboxText(value)
+
+
+def mark_student_error(exc: StudentError) -> StudentError:
+    """`exc` with its type, message and place as :class:`SandboxText`."""
+    exc.type, exc.message, exc.where = _text(exc.type), _text(exc.message), _text(exc.where)
+    exc.args = (f"{exc.type}: {exc.message}",)
+    return exc
 
 
 class Transport(Protocol):
@@ -107,7 +155,10 @@ class Submission:
 
     def _request(self, op: str, **fields: Any) -> Any:
         ctx = self._context
-        value = self._transport.request(op, _outgoing(fields), ctx.next_seed(), ctx.deadline)
+        try:
+            value = self._transport.request(op, _outgoing(fields), ctx.next_seed(), ctx.deadline)
+        except StudentError as exc:
+            raise mark_student_error(exc) from None
         return _incoming(self, value)
 
 
@@ -124,10 +175,14 @@ def _outgoing(value: Any) -> Any:
 
 
 def _incoming(sub: Submission, value: Any) -> Any:
+    if isinstance(value, str):
+        return _text(value)
     if isinstance(value, Handle):
-        return RemoteRef(sub, Ref(value.id), value.type)
+        return RemoteRef(sub, Ref(value.id), _text(value.type))
+    if isinstance(value, Ref):
+        return _text(repr(value))
     if isinstance(value, dict):
-        return {k: _incoming(sub, v) for k, v in value.items()}
+        return {_text(k): _incoming(sub, v) for k, v in value.items()}
     if isinstance(value, list):
         return [_incoming(sub, v) for v in value]
     if isinstance(value, tuple):

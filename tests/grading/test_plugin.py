@@ -76,7 +76,8 @@ def test_b(sub):
 
 
 def test_hidden_test_hides_the_student_exception_text(pytester):
-    """Does a hidden test report the exception type and place, but not its message?"""
+    """Does a hidden test say only that an exception was raised (its class name, place and
+    message are the student's to choose), while a visible test shows them?"""
     state = _run(
         pytester,
         """
@@ -90,9 +91,72 @@ def test_visible(sub):
         _state(),
     )
     hidden, visible = state.results
-    assert hidden.status == "failed" and "ValueError" in hidden.output
-    assert "123" not in hidden.output and "secret" not in hidden.output
-    assert "secret input was [7.0]" in visible.output
+    assert (hidden.status, hidden.output) == ("failed", "your code raised an exception")
+    assert "secret input was [7.0]" in visible.output and "ValueError" in visible.output
+    assert "\ufdd0" not in visible.output
+
+
+LEAKY = """
+import torch
+def enc(x):
+    return "LEAK" + "_".join(str(int(v)) for v in x.flatten().tolist())
+class Named:
+    pass
+def obj(x):
+    return type(enc(x), (), {"__repr__": lambda s: enc(x), "__str__": lambda s: enc(x)})()
+def text(x):
+    return enc(x)
+def keys(x):
+    return {enc(x): x}
+def raise_named(x):
+    raise type(enc(x), (Exception,), {"__module__": "torch.leak"})(enc(x))
+def raise_builtin(x):
+    raise type("AssertionError", (Exception,), {"__module__": "builtins"})(enc(x))
+"""
+
+
+def test_hidden_messages_hold_no_sandbox_text(pytester):
+    """Is every string from the sandbox (a returned str, dict keys, a handle's class name,
+    an exception's class name and message) kept out of hidden messages, however a grader
+    formats it, while grader words and trusted numbers stay?"""
+    state = _run(
+        pytester,
+        """
+import torch
+from dlgrade.grading import expect
+from dlgrade.sandbox.session import StudentError
+X = torch.tensor([4242.0, 9191.0])
+def test_describe_handle(sub):
+    expect.close(sub.obj(X), X, "obj is wrong")
+def test_fstring(sub):
+    expect.fail(f"text returned {sub.text(X)} and {sub.text(X)!r}")
+def test_keys(sub):
+    expect.fail(f"found parameters {sorted(sub.keys(X))}")
+def test_exc_type(sub):
+    try:
+        sub.raise_named(X)
+    except StudentError as exc:
+        expect.fail(f"q_sample raised {exc.type} ({exc})")
+def test_unmarked(sub):
+    expect.fail("found " + "".join(sub.text(X)[i] for i in range(12)) + " here")
+def test_numbers_stay(sub):
+    expect.close(X + 0.25, X, "softmax is wrong")
+def test_raise_named(sub):
+    sub.raise_named(X)
+def test_raise_builtin(sub):
+    sub.raise_builtin(X)
+""",
+        _state(LEAKY),
+    )
+    out = {r.id.split("::")[1]: r.output for r in state.results}
+    for name, text in out.items():
+        assert "LEAK" not in text and "4242" not in text and "9191" not in text, (name, text)
+        assert "\ufdd0" not in text and "AssertionError" not in text, (name, text)
+    assert out["test_describe_handle"] == "obj is wrong: got an object (…), expected a tensor"
+    assert out["test_fstring"] == "text returned … and …"
+    assert out["test_numbers_stay"] == "softmax is wrong (largest absolute error 0.25)"
+    assert out["test_unmarked"] == "found … here"
+    assert out["test_raise_named"] == out["test_raise_builtin"] == "your code raised an exception"
 
 
 def test_handles_and_refs_stay_remote(pytester):
@@ -184,3 +248,29 @@ def test_values_cross_as_copies():
     x = torch.zeros(2)
     out = state.submission.mutate(x)
     assert torch.equal(x, torch.zeros(2)) and torch.equal(out, torch.ones(2))
+
+
+def test_visible_tests_run_before_hidden_ones_and_results_keep_grader_order(pytester):
+    """Do visible tests run first (a hidden test's inputs cannot be echoed in a later visible
+    message) while results.json keeps the graders' order?"""
+    state = _state()
+    pytester.makepyfile(
+        test_grader="""
+import pytest
+RAN = []
+def test_hidden_first(sub):
+    RAN.append("hidden")
+@pytest.mark.visible
+def test_visible_second(sub):
+    RAN.append("visible")
+    assert RAN == ["visible"], "a hidden test ran before me"
+"""
+    )
+    from dlgrade.grading.plugin import run
+
+    run(str(pytester.path), state)
+    assert [r.id.split("::")[1] for r in state.results] == [
+        "test_hidden_first",
+        "test_visible_second",
+    ]
+    assert all(r.status == "passed" for r in state.results), [r.output for r in state.results]
