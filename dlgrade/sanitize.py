@@ -59,6 +59,10 @@ _DATA_IMAGE = re.compile(r"data:(image/(?:png|jpeg|gif));base64,([A-Za-z0-9+/=\s
 _LINK = re.compile(r"(?:https?://|mailto:|#)\S*\Z", re.IGNORECASE)
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}\Z")
 _URL_ATTRS = {"href", "src", "cite"}
+_SIZE_ATTRS = {"width", "height"}
+_SIZE = re.compile(r"[0-9]{1,4}\Z")
+MAX_SIZE = 2000
+_MIME_NAME = re.compile(r"[^A-Za-z0-9.+/_-]")
 
 KERNEL_METADATA = {
     "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -90,6 +94,8 @@ def _attribute(tag: str, attr: str, value: str, any_class: bool) -> str | None:
             m = _DATA_IMAGE.match(value.strip())
             return value if m and image_ok(m.group(1), m.group(2)) else None
         return value if attr == "href" and _LINK.match(value.strip()) else None
+    if attr in _SIZE_ATTRS:
+        return value if _SIZE.match(value.strip()) and int(value) <= MAX_SIZE else None
     if attr == "class" and not any_class:
         return " ".join(c for c in value.split() if c in _CODE_CLASSES) or None
     return value
@@ -172,7 +178,7 @@ def mime_bundle(data: Any) -> tuple[dict, list[str]]:
         elif mime in TEXT_TYPES and text is not None:
             kept[mime] = text
         else:
-            dropped.append(str(mime)[:80])
+            dropped.append(_MIME_NAME.sub("?", str(mime)[:80]))
     return kept, dropped
 
 
@@ -199,6 +205,20 @@ def output(out: Any) -> NotebookNode | None:
     return None
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _items(value: Any) -> list:
+    if isinstance(value, dict):
+        return list(value.items())
+    return []
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
 def cell_metadata(meta: Any) -> dict:
     """Only nbgrader's fields (typed, with a plain grade_id) and plain tags."""
     meta = meta if isinstance(meta, dict) else {}
@@ -212,10 +232,11 @@ def cell_metadata(meta: Any) -> dict:
             clean: dict = {"grade_id": nbg["grade_id"]}
             clean.update({k: nbg[k] for k in NBGRADER_FLAGS if isinstance(nbg.get(k), bool)})
             points = nbg.get("points")
-            if isinstance(points, (int, float)) and math.isfinite(points) and 0 <= points < 1e6:
+            if _number(points) and 0 <= points < 1e6 and math.isfinite(points):
                 clean["points"] = points
-            if isinstance(nbg.get("schema_version"), int):
-                clean["schema_version"] = nbg["schema_version"]
+            version = nbg.get("schema_version")
+            if _number(version) and isinstance(version, int) and 0 <= version < 100:
+                clean["schema_version"] = version
             out["nbgrader"] = clean
     return out
 
@@ -230,12 +251,12 @@ def cell(c: Any) -> NotebookNode | None:
     source = valid_text(c["source"])
     if kind == "code":
         new = nbformat.v4.new_code_cell(source, metadata=meta)
-        new.outputs = [o for o in map(output, c.get("outputs") or []) if o is not None]
+        new.outputs = [o for o in map(output, _list(c.get("outputs"))) if o is not None]
     elif kind == "markdown":
         attachments = {
             name: {m: v for m, v in bundle.items() if image_ok(m, v)}
-            for name, bundle in (c.get("attachments") or {}).items()
-            if isinstance(bundle, dict)
+            for name, bundle in _items(c.get("attachments"))
+            if isinstance(name, str) and isinstance(bundle, dict)
         }
         new = nbformat.v4.new_markdown_cell(markdown(source, attachments), metadata=meta)
     elif kind == "raw":
@@ -250,7 +271,7 @@ def notebook(nb: NotebookNode) -> NotebookNode:
     """A copy of `nb` that carries only sanitized content (idempotent, deterministic: a
     missing, odd or repeated cell id becomes `cell-<position>`)."""
     out = nbformat.v4.new_notebook(metadata=nbformat.from_dict(KERNEL_METADATA))
-    out.cells = [c for c in map(cell, nb.get("cells") or []) if c is not None]
+    out.cells = [c for c in map(cell, _list(nb.get("cells"))) if c is not None]
     seen: set[str] = set()
     for i, c in enumerate(out.cells):
         n = i

@@ -31,6 +31,15 @@ REVIEW_COLUMNS = (
     "late", "submitted_at", "detail",
 )  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_WIDE_FORMULA_START = ("\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet may read `text` as a formula: a formula character first, also
+    after leading white space or as its full-width form."""
+    return text.startswith(_FORMULA_START) or text.lstrip().startswith(
+        _FORMULA_START + _WIDE_FORMULA_START
+    )
 
 
 def safe_cell(value: object) -> str:
@@ -42,7 +51,7 @@ def safe_cell(value: object) -> str:
     if value is None:
         return ""
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if formula_like(text) else text
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
