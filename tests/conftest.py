@@ -69,6 +69,17 @@ class Course:
         return json.loads(self.paths.results(student, self.assignment).read_text())
 
 
+def score_summary(result: dict) -> dict:
+    """What two gradings of one submission must agree on (status, scores, verdicts)."""
+    return {
+        "status": result["status"],
+        "score": result["score"],
+        "max_score": result["max_score"],
+        "extra_credit_score": result["extra_credit_score"],
+        "tests": sorted((t["id"], t["status"], t["score"]) for t in result["tests"]),
+    }
+
+
 def copy_of_assignment(name: str, assignment: str) -> Course:
     """A scratch course under build/ holding one real assignment of this repository."""
     root = WORK / name

@@ -9,7 +9,7 @@ import pytest
 
 from dlgrade.demo import simulate_class
 from dlgrade.grading.variants import build_for
-from tests.conftest import WORK, Course, copy_of_assignment
+from tests.conftest import WORK, Course, copy_of_assignment, score_summary
 
 pytestmark = pytest.mark.docker
 
@@ -33,16 +33,6 @@ def _course(name: str) -> tuple[Course, list[str]]:
     nb.cells.append(nbformat.v4.new_code_cell(PROBING))
     course.submit("probing_reference", nb)
     return course, [*students, "probing_reference"]
-
-
-def _summary(result: dict) -> dict:
-    return {
-        "status": result["status"],
-        "score": result["score"],
-        "max_score": result["max_score"],
-        "extra_credit_score": result["extra_credit_score"],
-        "tests": sorted((t["id"], t["status"], t["score"]) for t in result["tests"]),
-    }
 
 
 @pytest.fixture(scope="module")
@@ -88,4 +78,4 @@ def test_docker_scores_equal_local_scores(graded):
     (WORK.parent / "docker-scores.md").write_text("\n".join(rows) + "\n")
     assert sorted(by_local) == sorted(by_docker)
     for student in by_local:
-        assert _summary(by_docker[student]) == _summary(by_local[student]), student
+        assert score_summary(by_docker[student]) == score_summary(by_local[student]), student

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from tests.conftest import Course, make_course
+from tests.conftest import Course, make_course, score_summary
 from tests.slurm.conftest import autograde, manifests
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
@@ -32,16 +32,6 @@ def _class(course: Course) -> list[str]:
     for student, nb in submissions.items():
         course.submit(student, nb)
     return sorted(submissions)
-
-
-def _summary(result: dict) -> dict:
-    return {
-        "status": result["status"],
-        "score": result["score"],
-        "max_score": result["max_score"],
-        "extra_credit_score": result["extra_credit_score"],
-        "tests": sorted((t["id"], t["status"], t["score"]) for t in result["tests"]),
-    }
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +69,7 @@ def test_slurm_scores_equal_local_scores(graded):
     students, by_local, by_slurm, _, _ = graded
     assert by_local["cy_wrong_dim"]["score"] < by_local["ada_reference"]["score"]
     for student in students:
-        assert _summary(by_slurm[student]) == _summary(by_local[student]), student
+        assert score_summary(by_slurm[student]) == score_summary(by_local[student]), student
 
 
 def test_summary_and_gradebook_as_locally(graded):
