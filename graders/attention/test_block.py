@@ -41,10 +41,33 @@ def defects(bugs, params, x, mask, H):
     return {d: bugs.block(params, x, mask, H, **kw) for d, kw in cases.items()}
 
 
+def require_block(sub, ref, bugs, gen, randomize, load_weights, dropout=0.0) -> None:
+    """The structure and dropout tests pay for a working block only: with the reference's
+    weights its eval-mode output must be the reference's or what a typical mistake gives.
+    The attention's output projection is zero, so that a mistake in an earlier task (the
+    attention) does not cost these points as well."""
+    mine, theirs, params = build(sub, ref, gen, randomize, load_weights, dropout=dropout)
+    with torch.no_grad():
+        for name in ("weight", "bias"):
+            params[f"attn.out_proj.{name}"].zero_()
+            theirs.get_parameter(f"attn.out_proj.{name}").zero_()
+    load_weights(sub, mine, params, "TransformerBlock")
+    x = torch.randn(2, 5, 8, generator=gen, dtype=torch.float64)
+    with torch.no_grad():
+        expected = theirs(x)
+    candidates = (expected, *defects(bugs, params, x, None, 2).values())
+    expect.true(
+        any(expect.is_close(mine(x), c) for c in candidates),
+        "this point is for a working TransformerBlock: with given weights its output is not "
+        "x + attn(ln1(x)), then x + mlp(ln2(x)) (nor a typical mistake in it)",
+    )
+
+
 @pytest.mark.points(1)
 @pytest.mark.visible
-def test_structure(sub):
-    """ln1, attn (MultiHeadAttention), ln2 and an MLP of width mlp_ratio * embed_dim."""
+def test_structure(sub, ref, bugs, gen, randomize, load_weights):
+    """ln1, attn (MultiHeadAttention), ln2 and an MLP of width mlp_ratio * embed_dim, and
+    the block computes with them."""
     shapes = sub.helpers.param_shapes(sub.TransformerBlock(8, 2, mlp_ratio=3))
     for name, shape in (("ln1.weight", (8,)), ("ln2.weight", (8,)), ("attn.q_proj.weight", (8, 8))):
         expect.true(
@@ -58,6 +81,7 @@ def test_structure(sub):
         "the MLP must go from embed_dim to mlp_ratio * embed_dim and back "
         "(mlp_ratio=3, embed_dim=8: weights of shape (24, 8) and (8, 24))",
     )
+    require_block(sub, ref, bugs, gen, randomize, load_weights)
 
 
 @pytest.mark.points(2)
@@ -87,7 +111,7 @@ def test_with_mask_and_ratio(sub, ref, bugs, gen, randomize, load_weights):
 
 
 @pytest.mark.points(1)
-def test_dropout(sub, ref, gen, randomize, load_weights):
+def test_dropout(sub, ref, bugs, gen, randomize, load_weights):
     """dropout is active in train mode and does nothing in eval mode."""
     with_dropout, _, params = build(sub, ref, gen, randomize, load_weights, dropout=0.5)
     without = sub.TransformerBlock(8, 2)
@@ -112,6 +136,7 @@ def test_dropout(sub, ref, gen, randomize, load_weights):
         "dropout=0.5 has no effect in training mode: apply nn.Dropout(dropout) to the outputs "
         "of the attention and of the MLP",
     )
+    require_block(sub, ref, bugs, gen, randomize, load_weights, dropout=0.5)
 
 
 @pytest.mark.points(1)

@@ -7,6 +7,23 @@ from dlgrade.grading import expect
 
 pytestmark = pytest.mark.task("test_generate")
 V, BLOCK = 7, 5
+INTEGER_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
+
+
+def token_ids(value) -> torch.Tensor:
+    """generate's result as int64 ids, checked to lie in [0, V) before the trusted side
+    counts or indexes with them."""
+    ids = expect.tensor(value, "generate must return a tensor of token ids")
+    expect.true(
+        ids.dtype in INTEGER_DTYPES,
+        f"generate must return integer token ids, got {str(ids.dtype).removeprefix('torch.')}",
+    )
+    expect.true(
+        ids.numel() == 0 or (int(ids.min()) >= 0 and int(ids.max()) < V),
+        "generate returned token ids outside the vocabulary: every id must be in "
+        f"0, …, vocab_size − 1 (here vocab_size = {V})",
+    )
+    return ids.long()
 
 
 def twin(trusted_helpers, seed, scale=2.0):
@@ -47,9 +64,8 @@ def test_greedy(sub, trusted_helpers, seed, gen):
     """temperature=0 is greedy decoding: the output starts with the prompt and has T + n tokens."""
     model = sub.helpers.make_oracle(seed % 1000, V, BLOCK)
     prompt = torch.randint(0, V, (3, 2), generator=gen)
-    out = expect.tensor(sub.generate(model, prompt, 3, temperature=0), "generate must return ids")
+    out = token_ids(sub.generate(model, prompt, 3, temperature=0))
     expect.shape(out, (3, 5), "generate must return (B, T + max_new_tokens) token ids")
-    expect.true(not out.is_floating_point(), "generate must return integer token ids")
     expect.true(torch.equal(out[:, :2], prompt), "the output must start with the prompt")
     expected = greedy(twin(trusted_helpers, seed), prompt, 3)
     expect.true(
@@ -57,7 +73,7 @@ def test_greedy(sub, trusted_helpers, seed, gen):
         "temperature=0 must pick the most likely token (argmax of the last position's logits) "
         "at every step",
     )
-    same = expect.tensor(sub.generate(model, prompt, 0, temperature=0))
+    same = token_ids(sub.generate(model, prompt, 0, temperature=0))
     expect.true(torch.equal(same, prompt), "max_new_tokens=0 must return the prompt unchanged")
 
 
@@ -68,7 +84,7 @@ def test_top_k_one_is_greedy(sub, trusted_helpers, seed, gen):
     prompt = torch.randint(0, V, (4, 3), generator=gen)
     out = sub.generate(model, prompt, 4, temperature=1.0, top_k=1, generator=sub.new_generator(3))
     expect.true(
-        torch.equal(expect.tensor(out), greedy(twin(trusted_helpers, seed), prompt, 4)),
+        torch.equal(token_ids(out), greedy(twin(trusted_helpers, seed), prompt, 4)),
         "top_k=1 must always sample the most likely token",
     )
 
@@ -78,8 +94,12 @@ def test_context_cropping(sub, trusted_helpers, seed, gen):
     """The model only ever sees the last block_size tokens."""
     model = sub.helpers.make_oracle(seed % 1000, V, BLOCK)
     prompt = torch.randint(0, V, (2, BLOCK + 3), generator=gen)
-    out = expect.tensor(sub.generate(model, prompt, 4, temperature=0))
+    out = token_ids(sub.generate(model, prompt, 4, temperature=0))
     lengths = sub.get(model.lengths)
+    expect.true(
+        isinstance(lengths, list) and all(type(n) is int for n in lengths),
+        "the model's record of the context lengths it was called with was altered",
+    )
     expect.true(
         len(lengths) > 0 and max(lengths) <= BLOCK,
         "generate does not crop the context: feed the model only the last block_size tokens "
@@ -104,11 +124,11 @@ def test_generator_reproducible(sub, trusted_helpers, seed, gen):
     model = sub.helpers.make_oracle(seed % 1000, V, BLOCK, 0.5, sparse=True)
     banned = trusted_helpers.make_oracle(seed % 1000, V, BLOCK, 0.5, sparse=True).banned
     prompt = torch.randint(0, V, (4, 2), generator=gen)
-    first = expect.tensor(sub.generate(model, prompt, 12, generator=sub.new_generator(11)))
-    again = sub.generate(model, prompt, 12, generator=sub.new_generator(11))
-    other = sub.generate(model, prompt, 12, generator=sub.new_generator(12))
+    first = token_ids(sub.generate(model, prompt, 12, generator=sub.new_generator(11)))
+    again = token_ids(sub.generate(model, prompt, 12, generator=sub.new_generator(11)))
+    other = token_ids(sub.generate(model, prompt, 12, generator=sub.new_generator(12)))
     expect.true(
-        torch.equal(first, expect.tensor(again)),
+        torch.equal(first, again),
         "the same generator seed gave different samples: draw all randomness from `generator` "
         "(torch.multinomial(probs, 1, generator=generator))",
     )
@@ -119,13 +139,13 @@ def test_generator_reproducible(sub, trusted_helpers, seed, gen):
         "token from softmax(logits of the last position / temperature)",
     )
     expect.true(
-        not torch.equal(first, expect.tensor(other)),
+        not torch.equal(first, other),
         "different generator seeds gave identical samples: sampling must be random",
     )
 
 
 def sample_once(sub, model, prompt, n, **kwargs):
-    out = expect.tensor(sub.generate(model, prompt.expand(n, -1), 1, **kwargs))
+    out = token_ids(sub.generate(model, prompt.expand(n, -1), 1, **kwargs))
     expect.shape(out, (n, prompt.size(1) + 1), "generate returned the wrong shape")
     return out[:, -1]
 

@@ -68,10 +68,36 @@ def randn(gen, *shape):
     return torch.randn(*shape, generator=gen, dtype=torch.float64)
 
 
+def require_heads(sub, bugs, gen, load_weights) -> None:
+    """The structure test pays for a working module only: with given weights its output
+    must be torch's or what a typical mistake gives. q_proj and k_proj are zero (uniform
+    attention), so that a mistake in an earlier task (the scores) does not cost this point."""
+    mine, theirs, params = build(sub, gen, load_weights)
+    with torch.no_grad():
+        for name in ("q_proj", "k_proj"):
+            params[f"{name}.weight"].zero_()
+            params[f"{name}.bias"].zero_()
+        theirs.in_proj_weight[:24].zero_()
+        theirs.in_proj_bias[:24].zero_()
+    load_weights(sub, mine, params, "MultiHeadAttention")
+    x, y = randn(gen, 2, 5, 12), randn(gen, 2, 5, 12)
+    expected, _ = torch_attention(theirs, x, y, y)
+    expect.true(
+        any(
+            expect.is_close(mine(x, y, y), c)
+            for c in (expected, *defects(bugs, params, x, y, y, None, 3).values())
+        ),
+        "this point is for a working MultiHeadAttention built from these layers: with given "
+        "weights its output is not out_proj of the merged heads of softmax(QKᵀ/√d)V "
+        "(nor a typical mistake in it)",
+    )
+
+
 @pytest.mark.points(1)
 @pytest.mark.visible
-def test_structure(sub):
-    """q_proj, k_proj, v_proj and out_proj are (embed_dim × embed_dim) linear layers with biases."""
+def test_structure(sub, bugs, gen, load_weights):
+    """q_proj, k_proj, v_proj and out_proj are (embed_dim × embed_dim) linear layers with
+    biases, and the module computes attention with them."""
     shapes = sub.helpers.param_shapes(sub.MultiHeadAttention(12, 3))
     for name in NAMES:
         expect.true(
@@ -79,6 +105,7 @@ def test_structure(sub):
             f"MultiHeadAttention(12, 3) needs {name} = nn.Linear(12, 12); "
             f"found parameters {sorted(shapes)}",
         )
+    require_heads(sub, bugs, gen, load_weights)
 
 
 @pytest.mark.points(2)

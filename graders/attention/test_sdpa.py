@@ -57,6 +57,22 @@ def diagnoses(bugs, q, k, v, mask=None, index=0):
     return out
 
 
+def require_attention(actual, q, k, v, mask, ref, bugs, index, rows=slice(None)) -> None:
+    """The property tests pay for a working attention only: `actual` (element `index` of
+    the result, restricted to query `rows`) must be the reference's or what a typical
+    mistake gives; uniform weights or outputs that ignore the scores have the properties
+    but are not attention."""
+    actual = expect.tensor(actual, "scaled_dot_product_attention must return tensors")
+    expected = ref.scaled_dot_product_attention(q, k, v, mask)[index]
+    candidates = [expected, *diagnoses(bugs, q, k, v, mask, index).values()]
+    expect.true(
+        any(expect.is_close(actual[..., rows, :], c[..., rows, :]) for c in candidates),
+        "this point is for a working scaled_dot_product_attention: "
+        + (ATTN_MSG if index else OUT_MSG)
+        + " (the weights must be softmax(QKᵀ/√d_k) over the allowed keys)",
+    )
+
+
 def check(sub_result, q, k, v, mask, ref, bugs, what=""):
     expect.true(
         isinstance(sub_result, (tuple, list)) and len(sub_result) == 2,
@@ -106,7 +122,7 @@ def test_batch_dims_and_rectangular(sub, ref, bugs, gen):
 
 
 @pytest.mark.points(1)
-def test_weights_are_distributions(sub, gen):
+def test_weights_are_distributions(sub, ref, bugs, gen):
     """Every row of weights sums to 1 and masked entries are exactly 0."""
     q, k, v = qkv(gen, batch=(2,), lq=5, lk=6, dk=4)
     mask = random_mask(gen, 5, 6, p=0.5)
@@ -121,10 +137,11 @@ def test_weights_are_distributions(sub, gen):
     expect.close(
         attn.sum(-1), torch.ones(2, 5, dtype=attn.dtype), "the weights of a row must sum to 1"
     )
+    require_attention(attn, q, k, v, mask, ref, bugs, 1)
 
 
 @pytest.mark.points(1)
-def test_fully_masked_row(sub, gen):
+def test_fully_masked_row(sub, ref, bugs, gen):
     """A row with no allowed key gives zero weights and a zero output, not NaN."""
     q, k, v = qkv(gen, batch=(2,), lq=4, lk=5, dk=3)
     mask = random_mask(gen, 4, 5)
@@ -143,6 +160,7 @@ def test_fully_masked_row(sub, gen):
         torch.allclose(attn[:, [0, 1, 3]].sum(-1), torch.ones(2, 3, dtype=attn.dtype)),
         "handling the fully masked row changed the other rows: they must still sum to 1",
     )
+    require_attention(attn, q, k, v, mask, ref, bugs, 1, rows=[0, 1, 3])
 
 
 @pytest.mark.points(1)
@@ -165,7 +183,7 @@ def test_gradients(sub, ref, gen):
 
 
 @pytest.mark.points(1)
-def test_permuting_keys_and_values(sub, gen):
+def test_permuting_keys_and_values(sub, ref, bugs, gen):
     """Permuting keys and values together leaves the output unchanged and permutes the weights."""
     q, k, v = qkv(gen, batch=(2,), lq=3, lk=6, dk=4)
     mask = random_mask(gen, 3, 6)
@@ -180,6 +198,7 @@ def test_permuting_keys_and_values(sub, gen):
         attn_p, expect.tensor(attn, "attn must be a tensor")[..., perm],
         "the weights do not follow the keys when they are permuted",
     )  # fmt: skip
+    require_attention(out, q, k, v, mask, ref, bugs, 0)
 
 
 @pytest.mark.points(1)

@@ -38,7 +38,7 @@ def trusted_variants(theirs, idx):
 
 @pytest.mark.points(1)
 @pytest.mark.visible
-def test_shapes(sub, gen):
+def test_shapes(sub, ref, gen, randomize, load_weights):
     """logits have shape (B, T, vocab_size), loss is None without targets, T < block_size works."""
     model = sub.TinyGPT(11, 8, 16, 2, 2)
     expect.true(sub.get(model.block_size) == 8, "TinyGPT must store block_size as self.block_size")
@@ -50,10 +50,11 @@ def test_shapes(sub, gen):
         )
         expect.shape(result[0], (2, T, 11), f"logits for T={T} must have shape (B, T, vocab_size)")
         expect.true(result[1] is None, "without targets the loss must be None")
+    require_forward(sub, ref, gen, randomize, load_weights)
 
 
 @pytest.mark.points(1)
-def test_loss_is_mean_cross_entropy(sub, gen):
+def test_loss_is_mean_cross_entropy(sub, ref, gen, randomize, load_weights):
     """The loss is the mean cross-entropy of the returned logits over all B·T positions."""
     model = sub.TinyGPT(13, 6, 16, 2, 1)
     idx, targets = tokens(gen, 13, 4, 6), tokens(gen, 13, 4, 6)
@@ -71,10 +72,11 @@ def test_loss_is_mean_cross_entropy(sub, gen):
             "B·T positions": expected * 6,
         },
     )  # fmt: skip
+    require_forward(sub, ref, gen, randomize, load_weights)
 
 
 @pytest.mark.points(1)
-def test_loss_at_initialisation(sub, ref, gen, copy_trained):
+def test_loss_at_initialisation(sub, ref, gen, copy_trained, randomize, load_weights):
     """At initialisation the loss is close to ln(vocab_size).
 
     Judged twice: on the loss the model returns, and here, on the reference TinyGPT carrying
@@ -90,6 +92,7 @@ def test_loss_at_initialisation(sub, ref, gen, copy_trained):
         logits = twin(idx)[0]
     own = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))
     _near_ln_v(own, V, "with the model's initial weights")
+    require_forward(sub, ref, gen, randomize, load_weights)
 
 
 def _near_ln_v(loss: torch.Tensor, V: int, whose: str) -> None:
@@ -102,12 +105,12 @@ def _near_ln_v(loss: torch.Tensor, V: int, whose: str) -> None:
     )
 
 
-@pytest.mark.points(2)
-def test_matches_reference(sub, ref, gen, randomize, load_weights):
-    """With the same weights, the logits equal the reference model's."""
-    theirs = ref.TinyGPT(17, 7, 12, 3, 2).double().eval()
+def _with_reference_weights(sub, ref, gen, randomize, load_weights, layers=2):
+    """The submission's logits and the reference's, with the same random weights, and what
+    typical architecture mistakes would give."""
+    theirs = ref.TinyGPT(17, 7, 12, 3, layers).double().eval()
     params = randomize(theirs, gen)
-    mine = sub.TinyGPT(17, 7, 12, 3, 2)
+    mine = sub.TinyGPT(17, 7, 12, 3, layers)
     load_weights(sub, mine, params, "TinyGPT")
     mine.eval()
     idx = tokens(gen, 17, 3, 7)
@@ -115,11 +118,33 @@ def test_matches_reference(sub, ref, gen, randomize, load_weights):
         expected = theirs(idx)[0]
     got = mine(idx)
     expect.true(isinstance(got, (tuple, list)), "forward must return a tuple (logits, loss)")
-    expect.close(got[0], expected, MSG, diagnoses=trusted_variants(theirs, idx))
+    return got[0], expected, trusted_variants(theirs, idx)
+
+
+def require_forward(sub, ref, gen, randomize, load_weights) -> None:
+    """The shape, loss and causality tests pay for a working model only: with the
+    reference's weights its logits must be the reference's or what a typical mistake gives
+    (zeros, a one-hot of the input or any other stand-in have the properties too). Without
+    blocks, so that a mistake in an earlier task does not cost these points as well."""
+    logits, expected, mistakes = _with_reference_weights(
+        sub, ref, gen, randomize, load_weights, layers=0
+    )
+    expect.true(
+        any(expect.is_close(logits, c) for c in (expected, *mistakes.values())),
+        "this point is for a working TinyGPT: with given weights (and num_layers=0) its logits "
+        "are not head(ln_f(tok_emb(idx) + pos_emb(positions))) (nor a typical mistake in it)",
+    )
+
+
+@pytest.mark.points(2)
+def test_matches_reference(sub, ref, gen, randomize, load_weights):
+    """With the same weights, the logits equal the reference model's."""
+    logits, expected, mistakes = _with_reference_weights(sub, ref, gen, randomize, load_weights)
+    expect.close(logits, expected, MSG, diagnoses=mistakes)
 
 
 @pytest.mark.points(1)
-def test_causal_by_perturbation(sub, gen):
+def test_causal_by_perturbation(sub, ref, gen, randomize, load_weights):
     """Changing tokens after position t leaves the logits up to t unchanged."""
     model = sub.TinyGPT(13, 10, 16, 2, 2)
     model.double()
@@ -140,6 +165,7 @@ def test_causal_by_perturbation(sub, gen):
             f"TinyGPT is not causal: the logits at position {t} change when later tokens change "
             "(use the causal mask in every block)",
         )  # fmt: skip
+    require_forward(sub, ref, gen, randomize, load_weights)
 
 
 @pytest.mark.points(3)

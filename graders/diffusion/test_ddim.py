@@ -73,6 +73,18 @@ def test_ddim_sample_deterministic(sub, cf, make_schedule, oracle, seed):
         f"ddim_sample must call the network {n} times, at ddim_timesteps(T, num_steps) from "
         "the last to the first",
     )
+    out = expect.tensor(
+        sub.ddim_sample(
+            oracle(MEAN, STD, sv), (4000, 2), sched, n, generator=sub.new_generator(seed)
+        ),
+        "ddim_sample must return a tensor",
+    )
+    expect.shape(out, (4000, 2), "ddim_sample must return samples of the requested shape")
+    expect.true(
+        (out.double().mean(0) - MEAN).norm() < 0.5 * MEAN.norm(),
+        "this point is for a working sampler: driven by the exact ε-predictor of Gaussian "
+        "data, ddim_sample's samples do not move towards the data",
+    )
 
 
 @pytest.mark.points(2)

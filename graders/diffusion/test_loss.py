@@ -35,10 +35,12 @@ def _scalar(value, what: str) -> torch.Tensor:
     return loss.reshape(())
 
 
-def _losses(sv, weight, bias, x0, t, noise):
-    """The expected loss, and what typical bugs would return instead."""
-    ab = sv["alphas_cumprod"][t][:, None]
-    xt = ab.sqrt() * x0 + (1 - ab).sqrt() * noise
+def _losses(sv, weight, bias, x0, t, noise, xt=None):
+    """The expected loss, and what typical bugs would return instead (for the network's
+    input `xt`, by default the right one)."""
+    if xt is None:
+        ab = sv["alphas_cumprod"][t][:, None]
+        xt = ab.sqrt() * x0 + (1 - ab).sqrt() * noise
     pred = xt @ weight + bias[t]
     sq = (pred - noise) ** 2
     return sq.mean(), {
@@ -169,3 +171,29 @@ def test_uses_generator(sub, cf, make_schedule, seed):
         "the noise with generator=generator",
     )
     expect.true(not torch.equal(first, other), "the loss does not depend on the random draws")
+    require_eps_loss(sub, cf, make_schedule, seed)
+
+
+def require_eps_loss(sub, cf, make_schedule, seed) -> None:
+    """The generator test pays for a working loss only: with t and ε given, the loss must
+    be the squared error between the network's output and ε (or a typical misreading of
+    it), for whatever input the network was given (random numbers drawn from the
+    generator are reproducible too)."""
+    sv, sched = make_schedule(cf.increasing_betas(T, seed))
+    weight, bias = _model_params(seed)
+    model = sub.helpers.linear_eps(weight, bias, True)
+    x0, t, noise = _batch(seed)
+    loss = _scalar(sub.ddpm_loss(model, x0, sched, t=t, noise=noise), "ddpm_loss")
+    inputs = sub.get(model.inputs)
+    expect.true(
+        isinstance(inputs, list) and len(inputs) >= 1,
+        "this point is for a working loss: ddpm_loss never calls the network",
+    )
+    xt = expect.tensor(inputs[-1], "the network must be called with a tensor")
+    expect.shape(xt, tuple(x0.shape), "the network must see x_t with the shape of x0")
+    expected, bugs = _losses(sv, weight, bias, x0, t, noise, xt=xt.double())
+    expect.true(
+        any(expect.is_close(loss, c) for c in (expected, *bugs.values())),
+        "this point is for a working loss: with t and ε given, ddpm_loss is not the mean "
+        "squared error between the network's output and ε",
+    )

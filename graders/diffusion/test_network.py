@@ -29,6 +29,26 @@ def _embedding(t, dim, *, denominator=None, base=10000.0, order="sin_cos"):
     return emb
 
 
+def _embedding_defects(dim: int) -> dict:
+    return {
+        "sin and cos are interleaved; put all sines first, then all cosines": _embedding(
+            STEPS, dim, order="interleaved"
+        ),
+        "the cosines come first; the layout is [sin | cos]": _embedding(
+            STEPS, dim, order="cos_sin"
+        ),
+        "the frequencies use i/(half − 1); use ω_i = 10000^(−i/half)": _embedding(
+            STEPS, dim, denominator=dim // 2 - 1
+        ),
+        "the frequencies use i/dim; use ω_i = 10000^(−i/half) with half = dim // 2": (
+            _embedding(STEPS, dim, denominator=dim)
+        ),
+        "the frequencies grow with i; the exponent must be negative": _embedding(
+            STEPS, dim, base=1e-4
+        ),
+    }
+
+
 @pytest.mark.visible
 @pytest.mark.points(2)
 def test_embedding_values(sub):
@@ -43,23 +63,7 @@ def test_embedding_values(sub):
         "timestep_embedding is wrong",
         rtol=0,
         atol=3e-4,
-        diagnoses={
-            "sin and cos are interleaved; put all sines first, then all cosines": _embedding(
-                STEPS, dim, order="interleaved"
-            ),
-            "the cosines come first; the layout is [sin | cos]": _embedding(
-                STEPS, dim, order="cos_sin"
-            ),
-            "the frequencies use i/(half − 1); use ω_i = 10000^(−i/half)": _embedding(
-                STEPS, dim, denominator=dim // 2 - 1
-            ),
-            "the frequencies use i/dim; use ω_i = 10000^(−i/half) with half = dim // 2": (
-                _embedding(STEPS, dim, denominator=dim)
-            ),
-            "the frequencies grow with i; the exponent must be negative": _embedding(
-                STEPS, dim, base=1e-4
-            ),
-        },
+        diagnoses=_embedding_defects(dim),
     )
 
 
@@ -102,3 +106,12 @@ def test_eps_mlp(sub, seed):
     expect.true((other_x - out).abs().max() > 1e-6, "EpsMLP ignores x")
     default = expect.tensor(sub.EpsMLP()(torch.zeros(2, 2), torch.tensor([0, 1])), "EpsMLP()")
     expect.shape(default, (2, 2), "EpsMLP() must default to data_dim=2")
+    embedding = sub.timestep_embedding(STEPS, 16)
+    expect.true(
+        any(
+            expect.is_close(embedding, c, rtol=0, atol=3e-4)
+            for c in (_embedding(STEPS, 16), *_embedding_defects(16).values())
+        ),
+        "this point is for a working network: EpsMLP's time input, timestep_embedding, does "
+        "not compute the sinusoidal embedding (nor a typical mistake in it)",
+    )

@@ -68,7 +68,7 @@ def test_predict_x0_images(sub, cf, make_schedule, seed):
 
 def test_round_trip(sub, cf, make_schedule, seed):
     """Does predict_x0_from_eps(q_sample(x₀, t, ε), t, ε) give back x₀ on image data?"""
-    _, sched = make_schedule(cf.increasing_betas(T, seed))
+    sv, sched = make_schedule(cf.increasing_betas(T, seed))
     x0, eps, t = _inputs(seed, (3, 2, 4, 5))
     xt = sub.q_sample(x0, t, eps, sched)
     expect.true(
@@ -82,6 +82,12 @@ def test_round_trip(sub, cf, make_schedule, seed):
         "predict_x0_from_eps does not undo q_sample (with the same t and ε)",
         rtol=1e-5,
         atol=1e-5,
+    )
+    expected, bugs = _x0_and_bugs(sv, expect.tensor(xt).double(), t, eps)
+    expect.true(
+        any(expect.is_close(back, c) for c in (expected, *bugs.values())),
+        "this point is for a working pair: predict_x0_from_eps is not (x_t − √(1 − ᾱ_t) ε) / "
+        "√ᾱ_t (nor a typical mistake in it), so undoing q_sample shows nothing",
     )
 
 

@@ -119,6 +119,18 @@ def test_step_variance(sub, cf, make_schedule, oracle, seed):
         expect.fail(f"at t = {t} the variance of p_sample_step is not β̃_t")
 
 
+def require_sampler(sub, cf, make_schedule, oracle, seed) -> None:
+    """The loop's bookkeeping tests pay for a working sampler only: driven by the exact
+    ε-predictor, its samples must move from N(0, I) most of the way to the data's mean
+    (a loop that calls the network and returns its starting noise has the bookkeeping)."""
+    _, out = _gaussian_samples(sub, cf, make_schedule, oracle, seed)
+    expect.true(
+        (out.mean(0) - MEAN).norm() < 0.5 * MEAN.norm(),
+        "this point is for a working sampler: driven by the exact ε-predictor of Gaussian "
+        "data, p_sample_loop's samples do not move towards the data",
+    )
+
+
 def test_loop_visits_timesteps(sub, cf, make_schedule, oracle, seed):
     """Does p_sample_loop call the network once per t, from T−1 down to 0, with (B,) t's?"""
     T = 6
@@ -144,6 +156,7 @@ def test_loop_visits_timesteps(sub, cf, make_schedule, oracle, seed):
         f"p_sample_loop must evaluate the network at t = T−1, …, 0, once each (T = {T}); "
         f"it made {len(visited)} calls",
     )
+    require_sampler(sub, cf, make_schedule, oracle, seed)
 
 
 def _gaussian_samples(sub, cf, make_schedule, oracle, seed):
@@ -221,3 +234,4 @@ def test_loop_uses_generator(sub, cf, make_schedule, oracle, seed):
         "starting noise and every step's noise with generator=generator",
     )
     expect.true(not torch.equal(first, other), "p_sample_loop's samples are not random")
+    require_sampler(sub, cf, make_schedule, oracle, seed)

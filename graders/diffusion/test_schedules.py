@@ -24,6 +24,46 @@ def _implied_alpha_bar(betas: torch.Tensor) -> torch.Tensor:
     return torch.cumprod(1 - betas.double(), dim=0)
 
 
+def _cosine_defects(T: int, s: float) -> dict:
+    """ᾱ_0 … ᾱ_{T−2} that typical misreadings of the cosine schedule give."""
+    wrong = {
+        "ᾱ_t is f(t)/f(0) instead of f(t+1)/f(0): the first β is 0 (off by one)": dict(shift=0),
+        "f(τ) must be the *squared* cosine": dict(square=False),
+        "the argument of the cosine must be divided by (1 + s)": dict(scale=False),
+    }
+    return {
+        **{msg: _cos_alpha_bar(T, s, **kw)[: T - 1] for msg, kw in wrong.items()},
+        "the offset s is ignored (a fixed value is used)": _cos_alpha_bar(T, 0.008)[: T - 1],
+        "the offset s is missing from the formula": _cos_alpha_bar(T, 0.0)[: T - 1],
+    }
+
+
+def require_schedules(sub) -> None:
+    """The dtype and clipping tests pay for working schedules only: the linear one must be
+    evenly spaced and the cosine one must give the ᾱ_t of the formula, or what a typical
+    mistake gives (constants of the right dtype have the properties too)."""
+    T, s = 10, 0.05
+    linear = expect.tensor(sub.linear_beta_schedule(T, 1e-3, 0.05), "linear_beta_schedule")
+    linear_ok = any(
+        expect.is_close(linear, c, rtol=1e-5, atol=1e-9)
+        for c in (
+            torch.tensor([1e-3 + (0.05 - 1e-3) * i / (T - 1) for i in range(T)]).double(),
+            torch.linspace(1e-4, 0.02, T, dtype=torch.float64),
+        )
+    )
+    cosine = expect.tensor(sub.cosine_beta_schedule(T, s), "cosine_beta_schedule")
+    cosine_ok = tuple(cosine.shape) == (T,) and any(
+        expect.is_close(_implied_alpha_bar(cosine)[: T - 1], c, rtol=1e-5, atol=1e-7)
+        for c in (_cos_alpha_bar(T, s)[: T - 1], *_cosine_defects(T, s).values())
+    )
+    expect.true(
+        linear_ok and cosine_ok,
+        "this point is for working schedules: "
+        + ("the cosine schedule" if linear_ok else "linear_beta_schedule")
+        + " does not compute the schedule of the notebook (nor a typical mistake in it)",
+    )
+
+
 @pytest.mark.visible
 def test_linear_values(sub):
     """Does linear_beta_schedule space T values evenly from beta_start to beta_end?"""
@@ -65,6 +105,7 @@ def test_dtype(sub):
             f"{name} returns {str(betas.dtype).removeprefix('torch.')}: build it in float64 "
             "(products of many α's lose precision in float32)",
         )
+    require_schedules(sub)
 
 
 @pytest.mark.points(2)
@@ -79,11 +120,6 @@ def test_cosine_alpha_bar(sub):
             )
         expect.shape(betas, (T,), f"cosine_beta_schedule({T}, s) must return T values")
         implied = _implied_alpha_bar(betas)[: T - 1]
-        wrong = {
-            "ᾱ_t is f(t)/f(0) instead of f(t+1)/f(0): the first β is 0 (off by one)": dict(shift=0),
-            "f(τ) must be the *squared* cosine": dict(square=False),
-            "the argument of the cosine must be divided by (1 + s)": dict(scale=False),
-        }
         expect.close(
             implied,
             _cos_alpha_bar(T, s)[: T - 1],
@@ -91,13 +127,7 @@ def test_cosine_alpha_bar(sub):
             "f(t+1)/f(0)",
             rtol=1e-5,
             atol=1e-7,
-            diagnoses={
-                **{msg: _cos_alpha_bar(T, s, **kw)[: T - 1] for msg, kw in wrong.items()},
-                "the offset s is ignored (a fixed value is used)": _cos_alpha_bar(T, 0.008)[
-                    : T - 1
-                ],
-                "the offset s is missing from the formula": _cos_alpha_bar(T, 0.0)[: T - 1],
-            },
+            diagnoses=_cosine_defects(T, s),
         )
 
 
@@ -123,3 +153,4 @@ def test_cosine_clipping_and_monotonicity(sub):
     linear = expect.tensor(sub.linear_beta_schedule(T), "linear_beta_schedule").double()
     expect.shape(linear, (T,), "linear_beta_schedule must return T values")
     expect.true((linear[1:] > linear[:-1]).all(), "linear β's must increase with t")
+    require_schedules(sub)

@@ -25,6 +25,35 @@ def _energy_defects(logits: torch.Tensor) -> dict:
     }
 
 
+def require_energies(sub, seed, class_too: bool = False) -> None:
+    """The shift and difference tests pay for working energies only: on random logits they
+    must be the definitions or what a typical mistake gives (constants, or one logit, have
+    the shift property or the difference too)."""
+    logits = _logits(seed + 1)
+    y = torch.tensor([1, 0, 3, 2, 2, 0])
+    energy = -torch.logsumexp(logits, -1)
+    ok = any(
+        expect.is_close(sub.energy_from_logits(logits), c)
+        for c in (energy, *_energy_defects(logits).values())
+    )
+    expect.true(
+        ok,
+        "this point is for working energies: energy_from_logits is not -logsumexp of the "
+        "logits (nor a typical mistake in it)",
+    )
+    if class_too:
+        picked = logits[torch.arange(6), y]
+        normalised = -torch.log_softmax(logits, -1)[torch.arange(6), y]
+        expect.true(
+            any(
+                expect.is_close(sub.class_energy(logits, y), c)
+                for c in (-picked, picked, normalised)
+            ),
+            "this point is for working energies: class_energy is not minus the logit of the "
+            "class (nor a typical mistake in it)",
+        )
+
+
 @pytest.mark.points(1)
 @pytest.mark.visible
 def test_energy_matches_definition(sub, seed):
@@ -79,6 +108,7 @@ def test_energy_shift(sub, seed):
         atol=1e-6,
         diagnoses={"the sign of the energy is flipped": c},
     )
+    require_energies(sub, seed)
 
 
 @pytest.mark.points(1)
@@ -139,3 +169,4 @@ def test_energy_difference_is_cross_entropy(sub, seed):
         "-log softmax(logits)[y]",
         atol=1e-6,
     )
+    require_energies(sub, seed, class_too=True)

@@ -87,9 +87,25 @@ def _random_probs(seed, n, c, scale=2.0):
     return probs, labels
 
 
+def require_ece(sub, seed) -> None:
+    """The worked example and the perfect case pay for a working ECE only: on random
+    predictions it must be the definition or what a typical misreading gives (a single
+    bin gives the worked example's value and 0 for perfect predictions too; the gaps
+    without absolute value are left out, as their sum is that single bin's gap)."""
+    probs, labels = _random_probs(seed + 1, 200, 3)
+    expected, wrong = _ece_variants(probs, labels, 10)
+    binned = [v for k, v in wrong.items() if "absolute value" not in k]
+    ece = sub.expected_calibration_error(probs, labels, n_bins=10)
+    expect.true(
+        any(expect.is_close(ece, c, rtol=1e-5, atol=1e-6) for c in (float(expected), *binned)),
+        "this point is for a working expected_calibration_error: on random predictions it "
+        "does not compute the binned calibration gap (nor a typical mistake in it)",
+    )
+
+
 @pytest.mark.points(1)
 @pytest.mark.visible
-def test_ece_worked_example(sub):
+def test_ece_worked_example(sub, seed):
     """Is the ECE of a small hand-computed example right (4 bins)?"""
     probs = torch.tensor(
         [
@@ -119,6 +135,7 @@ def test_ece_worked_example(sub):
         atol=1e-6,
         diagnoses=wrong,
     )
+    require_ece(sub, seed)
 
 
 @pytest.mark.points(2)
@@ -169,6 +186,7 @@ def test_ece_perfect_and_float(sub, seed):
         f"got {type(out).__name__}",
     )
     expect.close(out, 0.0, "the ECE of confident, correct predictions should be 0", atol=1e-6)
+    require_ece(sub, seed)
 
 
 # ---------------------------------------------------------------- AUROC
@@ -250,3 +268,13 @@ def test_auroc_extremes(sub, seed):
     _check_auroc(sub, low, high, "ood_auroc should be 0 when every in-distribution score is lower")
     same = torch.full((7,), 0.25, dtype=torch.float64)
     _check_auroc(sub, same, same[:4], "ood_auroc should be 0.5 when all the scores are equal")
+    s_in = torch.randn(60, generator=g, dtype=torch.float64) + 0.5
+    s_out = torch.randn(45, generator=g, dtype=torch.float64)
+    expected, wrong = _auroc_variants(s_in, s_out)
+    auc = sub.ood_auroc(s_in, s_out)
+    expect.true(
+        any(expect.is_close(auc, c, rtol=1e-6, atol=1e-6) for c in (expected, *wrong.values())),
+        "this point is for a working ood_auroc: on random scores it is not the probability "
+        "that an in-distribution score beats an out-of-distribution one (nor a typical "
+        "mistake in it)",
+    )

@@ -23,7 +23,7 @@ def _buffer(sub, seed, size, shape, reinit, low=-1.0, high=1.0):
     return buf
 
 
-def _sample(buf, n, shape):
+def _sample(buf, n, shape, size):
     res = buf.sample(n)
     expect.true(
         isinstance(res, tuple) and len(res) == 2,
@@ -33,8 +33,30 @@ def _sample(buf, n, shape):
     idx = expect.tensor(res[1], "sample(n) should return idx as a tensor")
     expect.shape(x, (n, *shape), "x from sample(n) should have shape (n, *shape)")
     expect.shape(idx, (n,), "idx from sample(n) should have shape (n,)")
-    expect.true(not idx.is_floating_point(), "idx should be an integer tensor of row indices")
+    expect.true(
+        idx.dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8),
+        "idx should be an integer tensor of row indices",
+    )
+    expect.true(bool(((idx >= 0) & (idx < size)).all()), "idx should hold row indices in [0, size)")
     return x, idx.long()
+
+
+def require_random_rows(sub, seed) -> None:
+    """The tests of what sample leaves alone pay for a working sample only: its indices
+    must be drawn uniformly from the rows, afresh at every call (a fixed row, or the rows
+    in order, keep the buffer and the generator's results just as well)."""
+    size, n = 20, 2000
+    buf = _buffer(sub, seed + 3, size, (2,), 0.0)
+    _, first = _sample(buf, n, (2,), size)
+    _, second = _sample(buf, n, (2,), size)
+    counts = torch.bincount(first, minlength=size).double()
+    p = 1 / size
+    uniform = bool(((counts - n * p).abs() <= 5 * (n * p * (1 - p)) ** 0.5).all())
+    expect.true(
+        uniform and not torch.equal(first, second),
+        "this point is for a working sample(n): its indices should be drawn uniformly from "
+        "the rows of the buffer, with the generator (torch.randint(0, size, (n,), generator=...))",
+    )
 
 
 @pytest.mark.points(1)
@@ -60,8 +82,7 @@ def test_reinit_zero(sub, seed):
     buf = _buffer(sub, seed, 30, (2,), 0.0)
     stored = _stored(30)
     sub.set(buf.buffer, stored)
-    x, idx = _sample(buf, 40, (2,))
-    expect.true(bool(((idx >= 0) & (idx < 30)).all()), "idx should hold row indices in [0, size)")
+    x, idx = _sample(buf, 40, (2,), 30)
     if not expect.is_close(x, stored[idx], rtol=0, atol=0):
         fresh = ((x >= -1.0) & (x < 1.0)).all(1)
         expect.fail(
@@ -72,6 +93,7 @@ def test_reinit_zero(sub, seed):
                 else ""
             )
         )
+    require_random_rows(sub, seed)
 
 
 @pytest.mark.points(1)
@@ -79,7 +101,7 @@ def test_reinit_one(sub, seed):
     """With reinit_freq=1, is every sample fresh uniform noise in [low, high)?"""
     buf = _buffer(sub, seed, 30, (2,), 1.0, low=-3.0, high=-1.0)
     sub.set(buf.buffer, _stored(30))
-    x, _ = _sample(buf, 40, (2,))
+    x, _ = _sample(buf, 40, (2,), 30)
     inside = (x >= -3.0) & (x < -1.0)
     expect.true(
         bool(inside.all()),
@@ -99,7 +121,7 @@ def test_reinit_rate(sub, seed):
     buf = _buffer(sub, seed, 500, (2,), rate)
     stored = _stored(500)
     sub.set(buf.buffer, stored)
-    x, idx = _sample(buf, n, (2,))
+    x, idx = _sample(buf, n, (2,), 500)
     kept_entries = x == stored[idx]
     expect.true(
         bool((kept_entries.all(1) | ~kept_entries.any(1)).all()),
@@ -155,7 +177,7 @@ def test_sample_leaves_buffer(sub, seed):
     buf = _buffer(sub, seed, 50, (2,), 0.5)
     stored = _stored(50)
     sub.set(buf.buffer, stored.clone())
-    _sample(buf, 60, (2,))
+    _sample(buf, 60, (2,), 50)
     expect.close(
         sub.get(buf.buffer),
         stored,
@@ -163,6 +185,7 @@ def test_sample_leaves_buffer(sub, seed):
         rtol=0,
         atol=0,
     )
+    require_random_rows(sub, seed)
 
 
 @pytest.mark.points(1)
@@ -185,3 +208,4 @@ def test_buffer_uses_generator(sub, seed):
         "buffers with differently seeded generators start with the same content: draw the "
         "initial uniform noise from the generator",
     )
+    require_random_rows(sub, seed)

@@ -146,12 +146,13 @@ def test_sample_uses_generator(sub, oracle, seed):
 
 
 @pytest.mark.points(1)
-def test_sample_zero_steps(sub, seed):
+def test_sample_zero_steps(sub, oracle, seed):
     """Does n_steps=0 return x0 unchanged?"""
     handle, _ = _quadratic(sub, torch.eye(2, dtype=torch.float64))
     x0 = _x0(seed)
     out = sub.sgld_sample(handle, x0, 0, 0.1, generator=sub.new_generator(seed))
     expect.close(out, x0, "sgld_sample with n_steps=0 should return x0", rtol=0, atol=0)
+    require_downhill(sub, oracle, seed)
 
 
 @pytest.mark.points(1)
