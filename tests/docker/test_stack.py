@@ -228,11 +228,6 @@ def test_formgrader_service_answers(stack):
     whoami = stack.exec(f"{STACK}-formgrader-1", "python", "-c", PROCESS_OWNERS)
     servers = [line for line in whoami.stdout.splitlines() if "bin/jupyterhub-singleuser" in line]
     assert servers and all(line.split()[0] == "29999" for line in servers), whoami.stdout
-    listed = stack.exec(f"{STACK}-formgrader-1", "jupyter", "server", "extension", "list")
-    text = listed.stdout + listed.stderr
-    enabled = [ln for ln in text.splitlines() if "enabled" in ln and "disabled" not in ln]
-    assert any("dlgrade.hub.formgrader" in ln for ln in enabled), text
-    assert not any("nbgrader.server_extensions.formgrader" in ln for ln in enabled), text
 
 
 def test_student_runs_as_own_user_with_exchange_mounted(stack, students):
