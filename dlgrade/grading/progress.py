@@ -7,7 +7,6 @@ submissions. Elsewhere (CI, cron, a log file): one plain line per finished submi
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter, deque
 from collections.abc import Sequence
 from types import TracebackType
@@ -47,7 +46,6 @@ class BatchProgress:
         self.counts: Counter[str] = Counter()
         self.recent: deque[tuple[str, str, str, float]] = deque(maxlen=recent)
         self.done = 0
-        self._started = time.monotonic()
         self._live: Live | None = None
         self._bar = Progress(
             TextColumn("[bold]{task.description}"),
