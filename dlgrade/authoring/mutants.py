@@ -5,10 +5,11 @@ operators, applied through its parso visitor) where it has them. Cosmic-ray work
 whole modules and has no operators for numerical idioms, so a few are written here as
 cosmic-ray ``Operator`` subclasses: reductions swapped (``mean``/``sum``, ``max``/``min``),
 a ``.transpose``/``.permute``/``.detach`` removed, a one-argument call unwrapped
-(``torch.sqrt(x)`` → ``x``), one term of a sum dropped, two call arguments swapped, ``@``
-turned into ``*``, an assignment deleted. Only lines inside the solution regions
-(``### BEGIN SOLUTION`` … ``### END SOLUTION``) are mutated, and mutants that do not
-compile or repeat another one's code are dropped.
+(``torch.sqrt(x)`` → ``x``), one term of a sum dropped, two call arguments swapped (not
+for calls symmetric in them, such as ``min`` or ``transpose``: that swap is equivalent by
+construction), ``@`` turned into ``*``, an assignment deleted. Only lines inside the
+solution regions (``### BEGIN SOLUTION`` … ``### END SOLUTION``) are mutated, and mutants
+that do not compile or repeat another one's code are dropped.
 """
 
 from __future__ import annotations
@@ -193,11 +194,35 @@ class DropTerm(Operator):
         return (Example("y = a + b", "y = (b)"),)
 
 
+SYMMETRIC_CALLS = frozenset(
+    {
+        *("min", "max", "minimum", "maximum", "fmin", "fmax", "transpose", "swapaxes"),
+        *("swapdims", "add", "mul", "multiply", "eq", "ne", "hypot", "gcd", "lcm"),
+        *("logaddexp", "isclose", "allclose", "equal", "dist", "dot"),
+        *("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"),
+    }
+)
+
+
+def _callee(trailer) -> str:
+    """The name a call trailer applies to: `f` in `f(...)`, `g` in `x.g(...)`."""
+    prev = trailer.get_previous_sibling()
+    if isinstance(prev, pt.Name):
+        return prev.value
+    if prev is not None and prev.type == "trailer" and len(prev.children) == 2:
+        name = prev.children[1]
+        return name.value if isinstance(name, pt.Name) else ""
+    return ""
+
+
 class SwapArguments(Operator):
-    """`f(a, b)` → `f(b, a)` for the first two positional arguments of a call."""
+    """`f(a, b)` → `f(b, a)` for the first two positional arguments of a call, unless `f`
+    is symmetric in them (`SYMMETRIC_CALLS`)."""
 
     def mutation_positions(self, node):
         if node.type == "arglist" and node.parent is not None and node.parent.type == "trailer":
+            if _callee(node.parent) in SYMMETRIC_CALLS:
+                return
             args = [c for c in node.children if c != ","]
             positional = [a for a in args if a.type != "argument"]
             if len(positional) >= 2 and args[0] is positional[0] and args[1] is positional[1]:

@@ -197,3 +197,33 @@ def test_top_k(sub, trusted_helpers, seed, gen):
         "with top_k=3 the sampled tokens do not follow the renormalised probabilities "
         "of the 3 most likely tokens",
     )
+    small_batch_keeps_k(sub, trusted_helpers, seed, gen)
+
+
+def small_batch_keeps_k(sub, trusted_helpers, seed, gen, k=V - 1, steps=150):
+    """With fewer rows than k, top_k still keeps k tokens per row: replayed by the trusted
+    model, every sampled token is among the k most likely, and the ones ranked 3rd to kth
+    appear about as often as their renormalised probability says."""
+    model = sub.helpers.make_oracle(seed % 1000 + 1, V, BLOCK, 0.5)
+    prompt = torch.randint(0, V, (2, 2), generator=gen)
+    out = token_ids(sub.generate(model, prompt, steps, top_k=k, generator=sub.new_generator(6)))
+    expect.shape(out, (2, 2 + steps), "generate must return (B, T + max_new_tokens) token ids")
+    oracle = trusted_helpers.make_oracle(seed % 1000 + 1, V, BLOCK, 0.5)
+    ranks, tail_mass = [], 0.0
+    for t in range(2, 2 + steps):
+        logits = last_logits(oracle, out[:, :t])
+        order = logits.argsort(-1, descending=True)
+        ranks.append((order == out[:, t : t + 1]).float().argmax(-1))
+        probs = torch.softmax(logits.gather(-1, order[:, :k]), -1)
+        tail_mass += probs[:, 2:].sum().item()
+    ranks = torch.cat(ranks)
+    expect.true(
+        bool((ranks < k).all()),
+        f"top_k={k} sampled a token outside the {k} most likely ones",
+    )
+    expect.true(
+        (ranks >= 2).sum().item() > 0.5 * tail_mass,
+        f"with top_k={k} and a batch of 2 rows, tokens ranked 3rd to {k}th were almost never "
+        "sampled: keep the k largest logits of each row (k is top_k, at most the vocabulary "
+        "size, not the batch size)",
+    )

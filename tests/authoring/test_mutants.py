@@ -47,6 +47,15 @@ def test_own_operators_do_what_their_examples_say(name):
         assert " ".join(got.split()) == " ".join(example.post_mutation_code.split()), (name, got)
 
 
+@pytest.mark.parametrize(
+    "code", ["y = x.transpose(1, 2)\n", "y = min(k, n)\n", "y = torch.maximum(a, b)\n"]
+)
+def test_arguments_of_symmetric_calls_are_not_swapped(code):
+    """Swapping the arguments of a symmetric call changes nothing, so it is no mutant."""
+    assert mutate_code(code, operator_for("dl/SwapArguments"), 0) is None
+    assert mutate_code("y = f(a, b)\n", operator_for("dl/SwapArguments"), 0) == "y = f(b, a)\n"
+
+
 def test_only_solution_lines_are_mutated():
     """Are lines outside BEGIN/END SOLUTION (imports, constants) never touched?"""
     code, allowed = solution_lines(CELL)
