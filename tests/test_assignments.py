@@ -11,6 +11,7 @@ import shutil
 
 import pytest
 
+from dlgrade.authoring.mutate import unexplained_survivors
 from dlgrade.checks import points_mismatches
 from dlgrade.grading.variants import build_for, list_variants
 from tests.conftest import REPO, copy_of_assignment
@@ -111,3 +112,9 @@ def test_notebook_points_match_grader_points(graded):
     """Does every autograded test cell carry exactly the points of its hidden graders?"""
     assignment, course, _, _ = graded
     assert points_mismatches(course.paths, assignment) == []
+
+
+@pytest.mark.parametrize("assignment", _assignments())
+def test_every_surviving_mutant_is_explained(assignment):
+    """Has the assignment been mutation-tested, with every survivor listed as equivalent?"""
+    assert unexplained_survivors(REPO / "graders" / assignment) == []

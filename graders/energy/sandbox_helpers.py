@@ -148,6 +148,20 @@ def blobs_classifier(d_in: int, hidden: int, classes: int) -> nn.Module:
     )
 
 
+def rows_drawn(train_fn, x, y, seed, kwargs):
+    """Train a small classifier with the student's train_jem on data rows that no SGLD
+    state can equal; count, for each row of x, how often the model was called on it."""
+    model = blobs_classifier(x.shape[1], 8, int(y.max()) + 1)
+    seen = []
+    model.register_forward_pre_hook(lambda _m, inputs: seen.append(inputs[0].detach().clone()))
+    train_fn(model, x, y, generator=torch.Generator().manual_seed(seed), **kwargs)
+    counts = torch.zeros(len(x), dtype=torch.long)
+    for batch in seen:
+        rows = batch.reshape(-1, x.shape[1]).to(x.dtype)
+        counts += (rows[:, None, :] == x[None]).all(-1).sum(0)
+    return [int(c) for c in counts]
+
+
 def train_blobs(train_fn, init_state, x, y, seed, n_samples, kwargs):
     """Train `blobs_classifier`, starting from the grader's `init_state`, with the
     student's train_jem; return the trained model (a handle), samples drawn from the

@@ -157,7 +157,8 @@ def test_sample_zero_steps(sub, oracle, seed):
 
 @pytest.mark.points(1)
 def test_sample_detached_and_keeps_x0(sub, oracle, seed):
-    """From an x0 that requires grad: is the result detached, x0 untouched, no parameter grads?"""
+    """From an x0 that requires grad (3 steps, and 0): is the result detached, x0 untouched,
+    no parameter grads?"""
     require_downhill(sub, oracle, seed)
     x0 = _x0(seed, 6)
     try:
@@ -183,6 +184,17 @@ def test_sample_detached_and_keeps_x0(sub, oracle, seed):
         all(g is None for g in facts["param_grads"]),
         "sgld_sample filled the .grad of the model's parameters: use torch.autograd.grad "
         "with respect to x, not .backward()",
+    )
+    try:
+        none = sub.helpers.sgld_sample_facts(
+            sub.sgld_sample, oracle.mlp_weights(seed), x0, 0, 0.2, 0.1, seed
+        )
+    except StudentError as exc:
+        expect.fail(f"sgld_sample with n_steps=0 raised {exc.type} when x0 requires grad")
+    expect.true(
+        none["is_tensor"] and not none["requires_grad"] and not none["has_grad_fn"],
+        "with n_steps=0 and an x0 that requires grad, sgld_sample returns a tensor that is "
+        "not detached: return a detached copy of x0",
     )
 
 

@@ -121,9 +121,9 @@ def _changed(run: Run, net: torch.nn.Module) -> bool:
 
 
 @pytest.mark.points(1)
-def test_history(runs, trusted_helpers):
+def test_history(sub, runs, trusted_helpers):
     """Does train_jem return one stats dict (ce, e_data, e_sample) per training step,
-    recording the training that actually happened?"""
+    recording the training that actually happened, on batches drawn from every row?"""
     for run in runs:
         history = _report(run)["history"]
         expect.true(
@@ -152,6 +152,44 @@ def test_history(runs, trusted_helpers):
             "the trained model's cross-entropy on the training data (record the stats "
             "jem_loss returns at every step)",
         )
+    draws_every_row(sub)
+
+
+DRAW_ROWS, DRAW_ARGS = (
+    4,
+    {
+        **TRAIN_ARGS,
+        **{"n_steps": 100, "batch_size": 16, "sgld_steps": 1, "buffer_size": 16},
+        **{"low": -1.0, "high": 1.0, "lr": 1e-3, "step_size": 0.01, "energy_reg": 0.0},
+    },
+)
+
+
+def draws_every_row(sub) -> None:
+    """The labelled batches are drawn uniformly from all rows of x: on 4 distinct rows, each
+    takes about a quarter of the rows the model was called on (1600 draws; the reference's
+    shares lie within 0.03 of 1/4, a batch that never draws the last row gives it 0, one
+    drawn from randint(-1, len(x)) gives it 0.4)."""
+    x = 10.0 + torch.arange(2.0 * DRAW_ROWS).reshape(DRAW_ROWS, 2)
+    y = torch.arange(DRAW_ROWS) % len(CENTERS)
+    try:
+        counts = sub.helpers.rows_drawn(sub.train_jem, x, y, 0, DRAW_ARGS)
+    except StudentError as exc:
+        expect.fail(f"train_jem on a 4-row data set raised {exc.type}")
+    expect.true(
+        isinstance(counts, list)
+        and len(counts) == DRAW_ROWS
+        and all(isinstance(c, int) and 0 <= c <= 10**7 for c in counts)
+        and sum(counts) > 0,
+        "train_jem never called the model on the labelled data rows",
+    )
+    shares = [c / sum(counts) for c in counts]
+    expect.true(
+        max(abs(s - 1 / DRAW_ROWS) for s in shares) < 0.08,
+        "train_jem does not draw its labelled batches uniformly from all rows of x (shares "
+        + ", ".join(f"{s:.2f}" for s in shares)
+        + "): use torch.randint(0, len(x), (batch_size,), generator=generator)",
+    )
 
 
 @pytest.mark.points(2)
