@@ -14,7 +14,7 @@ slurm-up: ## Start a single-node SLURM cluster on this machine (root; idempotent
 slurm-down: ## Stop the single-node SLURM cluster
 	bash scripts/slurm-down.sh
 
-slurm-test: setup slurm-up ## SLURM suite: scores equal local ones, scancel + resume, --time → timeout
+slurm-test: setup hub-deps slurm-up ## SLURM suite: scores equal local ones, scancel + resume, --time → timeout, students' servers as jobs
 	@start=$$SECONDS; \
 	DLGRADE_REQUIRE_SLURM=1 timeout $(SLURM_TEST_TIMEOUT) $(PY) -m pytest -q -m slurm tests/slurm \
 	  -p no:cacheprovider $(PYTEST_ARGS) || exit 1; \

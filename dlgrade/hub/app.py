@@ -10,6 +10,7 @@ from traitlets import Bool, default
 
 from dlgrade.apps.base import DlGradeApp, base_aliases, base_flags
 from dlgrade.hub.hub import CourseHub, HubError
+from dlgrade.hub.profiles import ClusterProfiles, ClusterUnavailable, resolve
 from dlgrade.hub.roster import RosterError, read_roster
 from dlgrade.hub.settings import HubSettings, plan
 from dlgrade.hub.users import HubUserError
@@ -29,6 +30,7 @@ flags = {
 }
 
 ACTIONS = ("up", "down", "status")
+FAILURES = (HubError, HubUserError, RosterError, ClusterUnavailable, FileNotFoundError, ValueError)
 
 
 class HubApp(DlGradeApp):
@@ -45,14 +47,17 @@ class HubApp(DlGradeApp):
 
     @default("classes")
     def _classes_default(self):
-        return [*super()._classes_default(), HubSettings]
+        return [*super()._classes_default(), HubSettings, ClusterProfiles]
 
     @cached_property
     def hub(self) -> CourseHub:
         settings = HubSettings(parent=self)
         members = read_roster(settings.roster)
+        course_id = self.coursedir.course_id
+        starting = self.extra_args[:1] == ["up"]
+        cluster = resolve(ClusterProfiles(parent=self), course_id, strict=starting)
         return CourseHub(
-            plan(settings, self.coursedir.course_id),
+            plan(settings, course_id, cluster),
             members,
             Path(self.coursedir.root),
             list(settings.assignments),
@@ -66,7 +71,7 @@ class HubApp(DlGradeApp):
             self.fail("The hub creates Unix accounts and runs servers as them: run it as root.")
         try:
             getattr(self, f"do_{action}")()
-        except (HubError, HubUserError, RosterError, FileNotFoundError, ValueError) as err:
+        except FAILURES as err:
             self.fail(str(err))
 
     def do_up(self) -> None:

@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from dlgrade.hub import course
+from dlgrade.hub.profiles import cancel_server_jobs
 from dlgrade.hub.roster import Member
 from dlgrade.hub.settings import HubPlan
 from dlgrade.hub.template import render
@@ -105,9 +106,12 @@ class CourseHub:
         proxy = self.plan.bin / "configurable-http-proxy"
         if not proxy.exists():
             raise HubError(f"{proxy} is missing: run `bash scripts/hub-deps.sh`")
+        modules = "dlgrade, nbgrader, jupyterhub"
+        if self.plan.cluster is not None:
+            modules += ", batchspawner, wrapspawner"
         result = run_as(
             self.plan.grader_user,
-            [str(self.plan.bin / "python"), "-c", "import dlgrade, nbgrader, jupyterhub"],
+            [str(self.plan.bin / "python"), "-c", f"import {modules}"],
             check=False,
         )
         if result.returncode != 0:
@@ -230,6 +234,8 @@ class CourseHub:
             entry = lookup(name)
             if entry is not None and entry.pw_uid != 0:
                 kill_processes_of(entry.pw_uid)
+        if p.cluster is not None:
+            cancel_server_jobs(self.accounts, p.cluster.job_name)
         for path in (p.pid_file, p.service_pid_file, p.private_dir / "jupyterhub-proxy.pid"):
             path.unlink(missing_ok=True)
         self.process = self.service = None

@@ -11,6 +11,8 @@ from pathlib import Path
 from traitlets import Int, List, Unicode
 from traitlets.config import LoggingConfigurable
 
+from dlgrade.hub.profiles import ClusterPlan
+
 
 class HubSettings(LoggingConfigurable):
     """Where and how `python -m dlgrade.hub up` runs JupyterHub for one course."""
@@ -84,6 +86,7 @@ class HubPlan:
     exchange_root: Path
     venv: Path
     start_timeout: int
+    cluster: ClusterPlan | None = None
 
     @property
     def grader_user(self) -> str:
@@ -134,8 +137,8 @@ class HubPlan:
 COURSE_ID = re.compile(r"^[a-z][a-z0-9-]{0,23}$")
 
 
-def plan(settings: HubSettings, course_id: str) -> HubPlan:
-    """Resolve defaults and pick free ports."""
+def plan(settings: HubSettings, course_id: str, cluster: ClusterPlan | None = None) -> HubPlan:
+    """Resolve defaults and pick free ports; `cluster` adds the cluster profiles."""
     if not COURSE_ID.match(course_id):
         raise ValueError(
             f"course id {course_id!r} cannot name a hub service and the account "
@@ -159,4 +162,5 @@ def plan(settings: HubSettings, course_id: str) -> HubPlan:
         exchange_root=Path(settings.exchange_root or state / "exchange"),
         venv=Path(settings.venv),
         start_timeout=settings.start_timeout,
+        cluster=cluster,
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pprint import pformat
 from string import Template
 
+from dlgrade.hub.profiles import HUB_PROFILE
 from dlgrade.hub.roster import Member, graders, students
 from dlgrade.hub.settings import HubPlan
 
@@ -17,7 +19,7 @@ again instead of editing this file.
 c = get_config()  # noqa: F821
 
 c.JupyterHub.bind_url = $bind_url
-c.JupyterHub.hub_bind_url = $hub_bind_url
+c.JupyterHub.hub_bind_url = $hub_bind_url$hub_connect_url
 c.ConfigurableHTTPProxy.api_url = $proxy_api_url
 c.ConfigurableHTTPProxy.command = [$proxy_command]
 c.JupyterHub.db_url = $db_url
@@ -52,6 +54,7 @@ c.Spawner.environment = {
     "LANG": "C.UTF-8",
     "JUPYTER_CONFIG_PATH": jupyter_config_path,
 }
+$cluster
 
 # nbgrader's groups: formgrade-<course> opens the course service, nbgrader-<course> takes it.
 c.JupyterHub.load_groups = {
@@ -92,6 +95,59 @@ c.JupyterHub.services = [
 ''')
 
 
+CLUSTER = Template("""
+# Where a student's server runs: this machine, or a SLURM job on the cluster with the same
+# course environment (the venv and JUPYTER_CONFIG_PATH must have the same paths on the nodes).
+from dlgrade.hub import slurmspawner  # noqa: E402
+
+slurmspawner.install_port_handler()
+c.JupyterHub.spawner_class = "dlgrade.hub.slurmspawner.CourseProfilesSpawner"
+c.Spawner.start_timeout = $start_timeout
+c.CourseSlurmSpawner.exec_prefix = $exec_prefix
+c.CourseSlurmSpawner.batchspawner_singleuser_cmd = $singleuser
+c.CourseSlurmSpawner.req_job_name = $job_name
+c.CourseSlurmSpawner.pending_timeout = $pending_timeout
+c.ProfilesSpawner.profiles = $profiles
+""")
+
+
+def cluster_block(plan: HubPlan) -> str:
+    """The spawner settings of the cluster profiles ('' without a cluster)."""
+    cluster = plan.cluster
+    if cluster is None:
+        return ""
+    profiles = [("On the hub machine", HUB_PROFILE, "jupyterhub.spawner.LocalProcessSpawner", {})]
+    for p in cluster.profiles:
+        resources = {
+            "req_partition": p.partition,
+            "req_runtime": p.time,
+            "req_memory": p.mem,
+            "req_nprocs": str(p.cpus),
+            "req_gres": p.gres,
+        }
+        profiles.append(
+            (p.display, p.key, "dlgrade.hub.slurmspawner.CourseSlurmSpawner", resources)
+        )
+    return CLUSTER.substitute(
+        start_timeout=repr(max(plan.start_timeout, cluster.pending_timeout + 60)),
+        exec_prefix=repr(f"{cluster.runuser} -u {{username}} --"),
+        singleuser=repr(str(plan.bin / "batchspawner-singleuser")),
+        job_name=repr(cluster.job_name),
+        pending_timeout=repr(cluster.pending_timeout),
+        profiles=pformat(profiles, width=90),
+    )
+
+
+def hub_urls(plan: HubPlan) -> tuple[str, str]:
+    """(hub_bind_url, the hub_connect_url line): the nodes of a remote cluster reach the
+    hub's API at ClusterProfiles.hub_ip, this machine's processes at 127.0.0.1."""
+    ip = plan.cluster.hub_ip if plan.cluster else "127.0.0.1"
+    if ip in ("127.0.0.1", "localhost"):
+        return repr(f"http://127.0.0.1:{plan.hub_port}"), ""
+    connect = f"\nc.JupyterHub.hub_connect_url = {f'http://{ip}:{plan.hub_port}'!r}"
+    return repr(f"http://0.0.0.0:{plan.hub_port}"), connect
+
+
 def render(plan: HubPlan, members: list[Member], service_token: str) -> str:
     """The text of jupyterhub_config.py for `plan` and the roster `members`."""
     staff = sorted(m.username for m in graders(members))
@@ -101,7 +157,8 @@ def render(plan: HubPlan, members: list[Member], service_token: str) -> str:
         "course_id": plan.course_id,
         "course_id_repr": repr(plan.course_id),
         "bind_url": repr(f"http://{plan.ip}:{plan.port}"),
-        "hub_bind_url": repr(f"http://127.0.0.1:{plan.hub_port}"),
+        "hub_bind_url": hub_urls(plan)[0],
+        "hub_connect_url": hub_urls(plan)[1],
         "proxy_api_url": repr(f"http://127.0.0.1:{plan.proxy_api_port}"),
         "proxy_command": repr(str(plan.bin / "configurable-http-proxy")),
         "db_url": repr(f"sqlite:///{plan.private_dir / 'jupyterhub.sqlite'}"),
@@ -122,5 +179,6 @@ def render(plan: HubPlan, members: list[Member], service_token: str) -> str:
         "read_scope": repr(f"read:services!service={plan.course_id}"),
         "service_url": repr(f"http://127.0.0.1:{plan.service_port}"),
         "service_token": repr(service_token),
+        "cluster": cluster_block(plan),
     }
     return TEMPLATE.substitute(values)
