@@ -66,7 +66,7 @@ format: setup ## ruff format
 	$(PY) -m ruff format dlgrade tests graders
 	$(PY) -m ruff check --fix dlgrade tests graders
 
-bench: setup ## Benchmarks: overhead per submission, 1→2 worker scaling, nbgrader comparison
-	$(DLGRADE) bench
+bench: setup ## Benchmarks: grading function, autograde end to end (marginal/fixed), 1→2 workers, mutants/min (QUICK=1: smoke)
+	$(DLGRADE) bench $(if $(QUICK),--quick)
 
 -include mk/*.mk

@@ -10,6 +10,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.utils import parse_utc
 
 from dlgrade.checks import notebook_points
+from dlgrade.grading.results import Result
 from dlgrade.paths import CoursePaths
 
 
@@ -28,30 +29,25 @@ def autograded_cells(paths: CoursePaths, assignment: str) -> set[str]:
     return set(notebook_points(source)) if source.exists() else set()
 
 
-def needs_review(result: dict) -> bool:
-    """Not fully graded, or graded with flags: the formgrader marks it "needs manual grade"."""
-    return result.get("status") != "graded" or bool(result.get("flags"))
-
-
-def submission_time(paths: CoursePaths, result: dict) -> datetime | None:
+def submission_time(paths: CoursePaths, result: Result) -> datetime | None:
     """The submission's time as nbgrader reads it, to the microsecond, from a plain
     timestamp.txt (the formgrader counts a submission as autograded only when the gradebook
     holds exactly that time); else results.json's, to the second."""
-    path = paths.submitted(result["student"], result["assignment"]) / "timestamp.txt"
+    path = paths.submitted(result.student, result.assignment) / "timestamp.txt"
     try:
         if path.is_file() and not path.is_symlink() and path.stat().st_size <= 200:
             return parse_utc(path.read_text(encoding="utf-8").strip())
     except (OSError, UnicodeDecodeError, ValueError, OverflowError):
         pass
-    text = result.get("submitted_at")
-    return parse_utc(text.removesuffix(" UTC")) if isinstance(text, str) and text else None
+    text = result.submitted_at
+    return parse_utc(text.removesuffix(" UTC")) if text else None
 
 
-def store_results(paths: CoursePaths, results: list[dict]) -> int:
+def store_results(paths: CoursePaths, results: list[Result]) -> int:
     """Write each result's task scores as the auto scores of the matching grade cells.
 
     The earned points are stored whatever the status (an invalid submission earned 0);
-    one a TA should look at (see :func:`needs_review`) is marked as needing a manual grade.
+    one a TA should look at (`Result.needs_review`) is marked as needing a manual grade.
 
     Returns how many submissions were stored. Assignments unknown to the gradebook (never
     released on this course root) are skipped.
@@ -63,7 +59,7 @@ def store_results(paths: CoursePaths, results: list[dict]) -> int:
     ):
         warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy autoflush warnings
         for r in results:
-            assignment, student = r["assignment"], r["student"]
+            assignment, student = r.assignment, r.student
             try:
                 gb.find_assignment(assignment)
             except MissingEntry:
@@ -72,13 +68,13 @@ def store_results(paths: CoursePaths, results: list[dict]) -> int:
             sub = gb.update_or_create_submission(
                 assignment, student, timestamp=submission_time(paths, r)
             )
-            tasks = r.get("tasks", {})
             autograded = autograded_cells(paths, assignment)
-            look = needs_review(r)
+            look = r.needs_review
             for nb in sub.notebooks:
                 for grade in nb.grades:
                     if grade.name in autograded:
-                        grade.auto_score = float(tasks.get(grade.name, {}).get("score", 0.0))
+                        task = r.tasks.get(grade.name)
+                        grade.auto_score = task.score if task else 0.0
                         grade.needs_manual_grade = look
             gb.db.commit()
             stored += 1

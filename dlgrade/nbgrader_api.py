@@ -21,10 +21,9 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from nbgrader.converters.base import NbGraderException
 
-from dlgrade.gradebook import duedate, store_results
-from dlgrade.grading import batch
 from dlgrade.grading.autograder import Autograder
 from dlgrade.grading.progress import score_text
+from dlgrade.grading.results import Result
 from dlgrade.paths import CoursePaths
 from dlgrade.report.summary import format_summary
 
@@ -69,12 +68,11 @@ class SandboxedNbGraderAPI(NbGraderAPI):
             return failure(f"no student {student_id!r} in the gradebook")
         if not force and paths.results(student_id, assignment_id).exists():
             return {"success": True, "log": f"{student_id} already graded (not forced)."}
-        job = batch.Job(assignment_id, student_id, duedate(paths, assignment_id))
         self.log.info("Grading %s of %s in a sandbox", assignment_id, student_id)
         try:
-            results = batch.run_batch(self.config, paths, [job], 1)
-            if Autograder(parent=self).write_gradebook:
-                store_results(paths, results)
+            grader = Autograder(parent=self)
+            grader.executor = "local"  # one submission, on the course server, now
+            results = grader.grade_assignment(paths, assignment_id, [student_id])
         except Exception:  # noqa: BLE001 - reported to the formgrader, which shows it
             self.log.exception("grading %s of %s failed", assignment_id, student_id)
             return failure("grading failed", traceback.format_exc())
@@ -94,12 +92,12 @@ def in_gradebook(paths: CoursePaths, student_id: str) -> bool:
     return True
 
 
-def grading_log(results: list[dict]) -> str:
+def grading_log(results: list[Result]) -> str:
     """What the formgrader's dialog shows: each submission's status, score and grader, then
     the summary `python -m dlgrade autograde` prints."""
     lines = []
     for r in results:
-        detail = f" ({r['status_detail']})" if r.get("status_detail") else ""
-        lines.append(f"{r['student']}: {r['status']}, {score_text(r)}{detail}")
-        lines.append(f"  graded by {r.get('grader', {}).get('backend', 'no grader')}")
+        detail = f" ({r.status_detail})" if r.status_detail else ""
+        lines.append(f"{r.student}: {r.status}, {score_text(r)}{detail}")
+        lines.append(f"  graded by {r.grader.backend if r.grader else 'no grader'}")
     return "\n".join([*lines, "", format_summary(results)])

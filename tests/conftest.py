@@ -8,6 +8,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+import jsonschema
 import nbformat
 import pytest
 from nbgrader.apps import NbGraderAPI
@@ -15,8 +16,9 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from dlgrade.authoring.variants import reference_submission
 from dlgrade.grading import batch
-from dlgrade.grading.variants import reference_submission
+from dlgrade.grading.results import SCHEMA_FILE
 from dlgrade.paths import CoursePaths, use_this_environment
 from dlgrade.release import release_assignment
 
@@ -24,6 +26,7 @@ use_this_environment()
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_COURSE = REPO / "tests" / "fixtures" / "course"
 WORK = REPO / "build" / "test-courses"
+RESULTS_SCHEMA = json.loads(SCHEMA_FILE.read_text())
 
 
 class Course:
@@ -63,7 +66,12 @@ class Course:
             cfg[cls][trait] = value
         todo, _ = batch.pending_jobs(self.paths, self.assignment, force)
         batch.run_batch(cfg, self.paths, todo, workers)
-        return {r["student"]: r for r in batch.load_results(self.paths, self.assignment)}
+        results = batch.load_results(self.paths, self.assignment)
+        for student in self.paths.students(self.assignment):
+            path = self.paths.results(student, self.assignment)
+            if path.is_file():
+                jsonschema.validate(json.loads(path.read_text()), RESULTS_SCHEMA)
+        return {r.student: r.to_json() for r in results}
 
     def results(self, student: str) -> dict:
         return json.loads(self.paths.results(student, self.assignment).read_text())

@@ -10,10 +10,12 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from nbgrader.coursedir import CourseDirectory
 
-from dlgrade.authoring.mutate import unexplained_survivors
+from dlgrade.authoring.mutate import stale_mutation_run, unexplained_survivors
+from dlgrade.authoring.variants import build_for, list_variants
 from dlgrade.checks import points_mismatches
-from dlgrade.grading.variants import build_for, list_variants
+from dlgrade.paths import CoursePaths
 from tests.conftest import REPO, copy_of_assignment
 
 REPEATS = 4  # plus the reference itself: five gradings of one submission
@@ -116,5 +118,8 @@ def test_notebook_points_match_grader_points(graded):
 
 @pytest.mark.parametrize("assignment", _assignments())
 def test_every_surviving_mutant_is_explained(assignment):
-    """Has the assignment been mutation-tested, with every survivor listed as equivalent?"""
-    assert unexplained_survivors(REPO / "graders" / assignment) == []
+    """Has the assignment been mutation-tested on its current graders and solution, with
+    every survivor listed as equivalent?"""
+    paths = CoursePaths(CourseDirectory(root=str(REPO)))
+    assert unexplained_survivors(paths.graders(assignment)) == []
+    assert stale_mutation_run(paths, assignment) == []

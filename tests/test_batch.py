@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
+
+from dlgrade.grading.results import Result
 
 pytestmark = pytest.mark.slow
 
@@ -71,7 +74,7 @@ def test_scores_land_in_the_nbgrader_gradebook(graded_course):
     from dlgrade.gradebook import store_results
 
     c = graded_course
-    store_results(c.paths, list(c.first.values()))
+    store_results(c.paths, [Result.from_json(r) for r in c.first.values()])
     with Gradebook(c.paths.coursedir.db_url, c.paths.coursedir.course_id) as gb:
         sub = gb.find_submission("hello", "half")
         assert sub.score == 3.0 and sub.max_score == 5.0
@@ -85,18 +88,28 @@ def test_a_dead_grading_process_costs_one_result(graded_course):
     c = graded_course
     c.submit("victim", c.notebook("reference"))
     job = batch.Job("hello", "victim")
-    results = batch.run_batch(_killer_config(c), c.paths, [job], 1)
-    assert results[0]["status"] == "crashed" and "died" in results[0]["status_detail"]
+    with _killer_config(c) as cfg:
+        results = batch.run_batch(cfg, c.paths, [job], 1)
+    assert results[0].status == "crashed" and "died" in results[0].status_detail
     assert json.loads(c.paths.results("victim", "hello").read_text())["status"] == "crashed"
 
 
+@contextmanager
 def _killer_config(c):
+    """A backend registered in this process only: the settings pass here, and every pool
+    process (spawned, so without the registration) dies when it starts."""
     from traitlets.config import Config
 
+    from dlgrade.sandbox.backends import BACKENDS, SandboxBackend, register_backend
+
+    register_backend("test-this-process-only")(SandboxBackend)
     cfg = Config(c.config)
-    cfg.Autograder.sandbox_backend = "no-such-backend"  # the pool process dies at start
+    cfg.Autograder.sandbox_backend = "test-this-process-only"
     cfg.Autograder.workers = 1
-    return cfg
+    try:
+        yield cfg
+    finally:
+        BACKENDS.pop("test-this-process-only")
 
 
 def test_a_timed_out_test_keeps_the_points_of_finished_tests(course):
@@ -165,7 +178,7 @@ def test_a_slow_cell_is_flagged_and_its_grade_reaches_every_export(course):
     assert (r["status"], r["score"], r["max_score"]) == ("graded", 5.0, 5.0), r["status_detail"]
     assert r["flags"] == ["cell_timeout"] and "timed out" in r["status_detail"]
     assert results["quick"]["flags"] == []
-    store_results(course.paths, list(results.values()))
+    store_results(course.paths, [Result.from_json(r) for r in results.values()])
     with Gradebook(course.paths.coursedir.db_url, course.paths.coursedir.course_id) as gb:
         sub = gb.find_submission("hello", "slow")
         assert sub.score == 5.0 and sub.needs_manual_grade  # the formgrader marks it

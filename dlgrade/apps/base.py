@@ -39,6 +39,18 @@ class DlGradeApp(NbGrader):
             exchange.mkdir(parents=True)
         return NbGraderAPI(coursedir=self.coursedir, parent=self)
 
+    def autograder(self):
+        """The Autograder of this run's config (`dlgrade.grading.autograder`); a setting it
+        refuses (an unknown backend or executor) ends the app with the reason."""
+        from traitlets import TraitError
+
+        from dlgrade.grading.autograder import Autograder
+
+        try:
+            return Autograder(parent=self)
+        except TraitError as exc:
+            self.fail(str(exc))
+
     def require_assignment(self) -> str:
         if self.extra_args:
             self.coursedir.assignment_id = self.extra_args[0]

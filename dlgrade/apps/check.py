@@ -4,7 +4,7 @@ every surviving mutant of the last mutation run is listed as equivalent with a r
 from __future__ import annotations
 
 from dlgrade.apps.base import DlGradeApp
-from dlgrade.authoring.mutate import unexplained_survivors
+from dlgrade.authoring.mutate import stale_mutation_run, unexplained_survivors
 from dlgrade.checks import points_mismatches
 
 
@@ -19,6 +19,7 @@ class CheckApp(DlGradeApp):
             problems += [f"{assignment}: {p}" for p in points_mismatches(self.paths, assignment)]
             graders = self.paths.graders(assignment)
             problems += [f"{assignment}: {p}" for p in unexplained_survivors(graders)]
+            problems += [f"{assignment}: {p}" for p in stale_mutation_run(self.paths, assignment)]
         for p in problems:
             self.log.error(p)
         if problems:

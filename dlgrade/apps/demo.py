@@ -9,10 +9,8 @@ from nbgrader.api import Gradebook
 from traitlets import Integer, Unicode
 
 from dlgrade.apps.base import DlGradeApp, base_aliases, base_flags
-from dlgrade.demo import simulate_class
+from dlgrade.authoring.demo import simulate_class
 from dlgrade.feedback import write_feedback
-from dlgrade.gradebook import duedate, store_results
-from dlgrade.grading import batch
 from dlgrade.grading.autograder import Autograder
 from dlgrade.grading.progress import BatchProgress
 from dlgrade.release import release_assignment
@@ -38,7 +36,7 @@ class DemoApp(DlGradeApp):
     def start(self) -> None:
         started = time.monotonic()
         api = self.course_api()
-        grader = Autograder(parent=self)
+        grader = self.autograder()
         assignments = self.assignment_list()
         results = []
         for assignment in assignments:
@@ -50,14 +48,9 @@ class DemoApp(DlGradeApp):
                 shutil.rmtree(self.paths.autograded(student, assignment), ignore_errors=True)
             students = simulate_class(self.paths, assignment, self.bug_variants)
             self.log.info("%s: released; simulated class of %d", assignment, len(students))
-            todo, _ = batch.pending_jobs(
-                self.paths, assignment, True, duedate(self.paths, assignment)
+            graded = grader.grade_assignment(
+                self.paths, assignment, students, lambda n, a=assignment: BatchProgress(n, a)
             )
-            with BatchProgress(len(todo), assignment) as progress:
-                graded = batch.run_batch(
-                    self.config, self.paths, todo, grader.worker_count(), progress
-                )
-            store_results(self.paths, graded)
             for student in students:
                 write_feedback(self.paths, assignment, student)
             results += graded

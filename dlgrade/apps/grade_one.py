@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from traitlets import Bool, Unicode
 
 from dlgrade.apps.base import DlGradeApp, base_aliases, base_flags
-from dlgrade.grading import runner
 from dlgrade.grading.autograder import Autograder
+from dlgrade.grading.results import write_result
 
 
 class GradeOneApp(DlGradeApp):
@@ -35,27 +34,26 @@ class GradeOneApp(DlGradeApp):
 
     def start(self) -> None:
         assignment = self.require_assignment()
-        grader = Autograder(parent=self)
-        inputs = grader.inputs(self.paths, assignment, Path(self.notebook).resolve())
-        backend = None if self.bare else grader.make_backend()
-        job = None if self.bare else grader.job(self.paths, 0, f"{assignment}-one")
+        grader = self.autograder()
+        notebook = Path(self.notebook).resolve()
         try:
-            result, _ = runner.grade(inputs, backend, job)
+            result, _ = grader.grade_notebook(
+                self.paths, assignment, notebook, sandboxed=not self.bare, label=f"{assignment}-one"
+            )
         finally:
-            if backend is not None:
-                backend.close()
-        for t in result["tests"]:
+            grader.close()
+        for t in result.tests:
             print(
-                f"{t['status']:8} {t['score']:5.1f}/{t['max_score']:<4.1f} {t['id']}"
-                + (f"\n           {t['output']}" if t["output"] else "")
+                f"{t.status:8} {t.score:5.1f}/{t.max_score:<4.1f} {t.id}"
+                + (f"\n           {t.output}" if t.output else "")
             )
         print(
-            f"status={result['status']} score={result['score']}/{result['max_score']} "
-            f"extra={result['extra_credit_score']} time={result['execution_time']}s "
-            f"{result['status_detail']}"
+            f"status={result.status} score={result.score}/{result.max_score} "
+            f"extra={result.extra_credit_score} time={result.execution_time}s "
+            f"{result.status_detail}"
         )
         if self.json_out:
-            Path(self.json_out).write_text(json.dumps(result, indent=1))
+            write_result(Path(self.json_out), result)
 
 
 def main() -> None:

@@ -2,7 +2,8 @@
 
 The manifest (written by `dlgrade.cluster.slurm.SlurmExecutor`) names the assignment, the
 students of each task and the submitting run's settings; this task grades its students
-with the same sandbox and the same code as a local batch (`batch.grade_job`), each
+with the same sandbox and the same code as a local batch (the Autograder's `inline`
+executor: `batch.grade_job` one after another in this process), each
 results.json written atomically to the shared course folder.
 """
 
@@ -10,16 +11,19 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 from datetime import datetime
 from pathlib import Path
 
+from nbgrader.coursedir import CourseDirectory
 from traitlets import Integer, Unicode
 from traitlets.config import Config
 
 from dlgrade.apps.base import DlGradeApp, base_aliases, base_flags
 from dlgrade.grading import batch
+from dlgrade.grading.autograder import Autograder
 from dlgrade.grading.progress import score_text
+from dlgrade.grading.results import Result
+from dlgrade.paths import CoursePaths
 
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 
@@ -51,25 +55,12 @@ class GradeTaskApp(DlGradeApp):
             self.fail(f"array index {index} is not in {path.name}")
         due = datetime.fromisoformat(manifest["duedate"]) if manifest["duedate"] else None
         jobs = [batch.Job(manifest["assignment"], s, due) for s in manifest["tasks"][index]]
-        print(grade_jobs(Config(manifest["config"]), jobs), flush=True)
+        config = Config(manifest["config"])
+        config.Autograder.executor = "inline"
+        paths = CoursePaths(CourseDirectory(config=config), config=config)
+        Autograder(config=config).grade_jobs(paths, jobs, report)
 
 
-def grade_jobs(config: Config, jobs: list[batch.Job]) -> str:
-    """Grade `jobs` one after another in this process, exactly as a pool process of a
-    local batch does (`batch.grade_job`); one line per submission."""
-    slots: queue.SimpleQueue[int] = queue.SimpleQueue()
-    slots.put(0)
-    batch._init_pool(config, slots)
-    context = batch._context
-    lines = []
-    try:
-        for job in jobs:
-            try:
-                result = batch.grade_job(job)
-            except Exception as exc:  # noqa: BLE001 - the task's other submissions go on
-                detail = f"grader error: {type(exc).__name__}"
-                result = batch._crash_result(context.paths, job, detail, intake=context.intake)
-            lines.append(f"{job.student}: {result['status']} {score_text(result)}")
-    finally:
-        context.backend.close()
-    return "\n".join(lines)
+def report(job: batch.Job, result: Result) -> None:
+    """One line per graded submission, into the array task's log."""
+    print(f"{job.student}: {result.status} {score_text(result)}", flush=True)

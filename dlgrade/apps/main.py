@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from dlgrade.apps.base import DlGradeApp
@@ -68,7 +69,10 @@ class DlGrade(DlGradeApp):
 
 def main(argv: list[str] | None = None) -> None:
     use_this_environment()
-    DlGrade.launch_instance(argv=argv if argv is not None else sys.argv[1:])
+    try:
+        DlGrade.launch_instance(argv=argv if argv is not None else sys.argv[1:])
+    finally:
+        gc.freeze()  # nothing left to collect: the interpreter's exit skips the heap
 
 
 if __name__ == "__main__":

@@ -25,10 +25,12 @@ class MutateApp(DlGradeApp):
 
     def start(self) -> None:
         settings = MutationRun(parent=self)
-        workers = Autograder(parent=self).worker_count()
+        workers = self.autograder().worker_count()
         for assignment in self.assignment_list():
-            with BatchProgress(settings.max_mutants + 1, f"mutants of {assignment}") as progress:
-                report = run(self.paths, assignment, settings, workers, progress)
+            label = f"mutants of {assignment}"
+            report = run(
+                self.paths, assignment, settings, workers, lambda n, a=label: BatchProgress(n, a)
+            )
             s = summary(report, read_equivalents(self.paths.graders(assignment)))
             print(
                 f"{assignment}: {s['killed']}/{s['total']} killed, {s['equivalent']} equivalent, "

@@ -19,6 +19,6 @@ class StatusApp(DlGradeApp):
         console = Console(highlight=False)
         for assignment in self.assignment_list():
             rows = submission_states(self.paths, assignment)
-            counts = Counter(r["state"] for r in rows)
+            counts = Counter(r.state for r in rows)
             title = f"{assignment}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
             console.print(status_table(rows, title if rows else f"{assignment}: no submissions"))

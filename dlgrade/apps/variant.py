@@ -6,7 +6,7 @@ import nbformat
 from traitlets import Unicode
 
 from dlgrade.apps.base import DlGradeApp, base_aliases, base_flags
-from dlgrade.grading.variants import build_for
+from dlgrade.authoring.variants import build_for
 
 
 class VariantApp(DlGradeApp):

@@ -25,13 +25,15 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets import Integer, Unicode
 from traitlets.config import Config, LoggingConfigurable
 
+from dlgrade.authoring.bench import copy_course
+from dlgrade.authoring.demo import TIMESTAMP
 from dlgrade.authoring.mutants import Mutant, sample_mutants
-from dlgrade.bench import copy_course
-from dlgrade.demo import TIMESTAMP
+from dlgrade.authoring.variants import reference_submission
 from dlgrade.grading import batch
+from dlgrade.grading.autograder import Autograder, Progress
+from dlgrade.grading.results import Result, Status
 from dlgrade.grading.runner import graders_digest
-from dlgrade.grading.variants import reference_submission
-from dlgrade.notebook import grade_id, read_notebook, sha256_file
+from dlgrade.notebook import grade_id, is_solution, read_notebook, sha256_file
 from dlgrade.paths import CoursePaths, atomic_write
 
 REPORT_JSON = "mutation.json"
@@ -100,45 +102,45 @@ def scratch_course(
     return scratch, config
 
 
-def classify(reference: dict, result: dict) -> tuple[str, list[str]]:
+def classify(reference: Result, result: Result) -> tuple[str, list[str]]:
     """('killed' | 'survived', the tests that lost points)."""
-    if result.get("status") != "graded":
-        return "killed", [f"status {result.get('status')}"]
-    ref_scores = {t["id"]: t["score"] for t in reference["tests"]}
-    lost = [
-        t["id"]
-        for t in result["tests"]
-        if t["score"] < ref_scores.get(t["id"], t["max_score"]) - 1e-9
-    ]
+    if result.status != Status.GRADED:
+        return "killed", [f"status {result.status}"]
+    ref_scores = {t.id: t.score for t in reference.tests}
+    lost = [t.id for t in result.tests if t.score < ref_scores.get(t.id, t.max_score) - 1e-9]
     return ("killed" if lost else "survived"), lost
 
 
-def run(paths: CoursePaths, assignment: str, settings: MutationRun, workers: int, progress=None):
-    """Grade a sample of mutants; returns the report (also written next to the graders)."""
+def run(
+    paths: CoursePaths,
+    assignment: str,
+    settings: MutationRun,
+    workers: int,
+    progress: Progress | None = None,
+) -> dict:
+    """Grade a sample of mutants; returns the report (also written next to the graders).
+    `progress` as for `Autograder.grade_assignment`."""
     source = read_notebook(paths.source(assignment) / f"{paths.notebook(assignment)}.ipynb")
     mutants = sample_mutants(source, settings.max_mutants, settings.seed)
     target = paths.root / settings.scratch_directory / assignment
     scratch, config = scratch_course(paths, assignment, mutants, target)
-    todo, done = batch.pending_jobs(scratch, assignment, force=False)
-    settings.log.info(
-        "%s: %d mutants, %d to grade, %d graded before",
-        assignment,
-        len(mutants),
-        len(todo),
-        len(done),
-    )
-    batch.run_batch(config, scratch, todo, workers, progress)
-    results = {r["student"]: r for r in batch.load_results(scratch, assignment)}
+    settings.log.info("%s: %d mutants and the reference", assignment, len(mutants))
+    config.Autograder.workers = workers
+    config.Autograder.force = False  # resumable: what has a results.json stays
+    config.Autograder.write_gradebook = False
+    Autograder(config=config).grade_assignment(scratch, assignment, progress=progress)
+    results = {r.student: r for r in batch.load_results(scratch, assignment)}
     reference = results.get(REFERENCE)
-    if reference is None or reference["status"] != "graded":
+    if reference is None or reference.status != Status.GRADED:
         raise RuntimeError(f"{assignment}: the reference was not graded; fix that first")
-    if reference["score"] < reference["max_score"]:
+    if reference.score < reference.max_score:
         raise RuntimeError(f"{assignment}: the reference does not get full marks; fix that first")
     report = {
         "assignment": assignment,
         "seed": settings.seed,
         "max_mutants": settings.max_mutants,
         "graders_sha256": graders_digest(paths.graders(assignment)),
+        "solution_sha256": solution_digest(source),
         "mutants": [],
     }
     for m in mutants:
@@ -219,6 +221,37 @@ def write_report(graders_dir: Path, report: dict) -> None:
                 lines += [f"Why it is equivalent: {equivalents[m['id']]}", ""]
             lines += ["```diff", m["diff"], "```", ""]
     atomic_write(graders_dir / REPORT_MD, "\n".join(lines).rstrip() + "\n")
+
+
+def solution_digest(source: nbformat.NotebookNode) -> str:
+    """What the mutants were made from: the reference's solution cells, by grade id."""
+    h = hashlib.sha256()
+    for cell in source.cells:
+        if is_solution(cell):
+            h.update(f"{grade_id(cell)}\0{cell.source}\0".encode())
+    return h.hexdigest()
+
+
+def stale_mutation_run(paths: CoursePaths, assignment: str) -> list[str]:
+    """Problems `dlgrade check` reports when the last run no longer describes the graders:
+    graders or solution changed since, or equivalents listed for mutants it did not make."""
+    path = paths.graders(assignment) / REPORT_JSON
+    if not path.is_file():
+        return []
+    report = json.loads(path.read_text())
+    source = read_notebook(paths.source(assignment) / f"{paths.notebook(assignment)}.ipynb")
+    rerun = f"rerun `make mutate ASSIGNMENT={assignment}`"
+    problems = []
+    if report.get("graders_sha256") != graders_digest(paths.graders(assignment)):
+        problems.append(f"the graders changed since the last mutation run: {rerun}")
+    if report.get("solution_sha256") != solution_digest(source):
+        problems.append(f"the reference solution changed since the last mutation run: {rerun}")
+    made = {m["id"] for m in report["mutants"]}
+    problems += [
+        f"{EQUIVALENTS} lists {mid}, which the last mutation run did not make"
+        for mid in sorted(set(read_equivalents(paths.graders(assignment))) - made)
+    ]
+    return problems
 
 
 def unexplained_survivors(graders_dir: Path) -> list[str]:

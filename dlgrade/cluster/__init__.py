@@ -1,23 +1,25 @@
 """Executors: where a batch's submissions are graded. ``local`` grades them in a pool of
-processes on this machine (`dlgrade.grading.batch.run_batch`); ``slurm`` grades them as
-one SLURM job array whose tasks run the same sandboxes on the cluster's nodes.
+processes on this machine (`dlgrade.grading.batch.run_batch`); ``inline`` one after another
+in this process (what a SLURM array task does); ``slurm`` as one SLURM job array whose
+tasks run the same sandboxes on the cluster's nodes.
 
-Chosen with ``c.Autograder.executor``; more register by name in :data:`EXECUTORS` or in
-the ``dlgrade.executors`` entry-point group.
+Chosen with ``c.Autograder.executor``; each is an entry point of the ``dlgrade.executors``
+group (dlgrade's pyproject.toml), so a package can add its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import import_module
 from importlib.metadata import entry_points
 
 from traitlets.config import Config, LoggingConfigurable
 
 from dlgrade.grading import batch
+from dlgrade.grading.results import Result
 from dlgrade.paths import CoursePaths
 
-Progress = Callable[[batch.Job, dict], None] | None
+EXECUTOR_GROUP = "dlgrade.executors"
+Progress = Callable[[batch.Job, Result], None] | None
 
 
 class Executor(LoggingConfigurable):
@@ -30,7 +32,7 @@ class Executor(LoggingConfigurable):
         jobs: list[batch.Job],
         workers: int,
         progress: Progress = None,
-    ) -> list[dict]:
+    ) -> list:
         raise NotImplementedError
 
 
@@ -41,19 +43,21 @@ class LocalExecutor(Executor):
         return batch.run_batch(config, paths, jobs, workers, progress)
 
 
-EXECUTORS: dict[str, str] = {
-    "local": "dlgrade.cluster:LocalExecutor",
-    "slurm": "dlgrade.cluster.slurm:SlurmExecutor",
-}
+class InlineExecutor(Executor):
+    """Grade one job after another in this process (a SLURM array task; no pool, so no
+    watchdog either: the array task's own time limit is the backstop)."""
+
+    def run(self, config, paths, jobs, workers, progress=None):
+        return batch.grade_inline(config, jobs, progress)
+
+
+def executor_names() -> list[str]:
+    """The executors registered in the entry-point group EXECUTOR_GROUP."""
+    return sorted({ep.name for ep in entry_points(group=EXECUTOR_GROUP)})
 
 
 def get_executor_class(name: str) -> type[Executor]:
-    """The executor class registered as `name`."""
-    target = EXECUTORS.get(name)
-    if target is None:
-        for ep in entry_points(group="dlgrade.executors"):
-            if ep.name == name:
-                return ep.load()
-        raise KeyError(f"unknown executor {name!r}; known: {sorted(EXECUTORS)}")
-    module, _, cls = target.partition(":")
-    return getattr(import_module(module), cls)
+    """The executor class registered as `name`; KeyError naming the known ones."""
+    for ep in entry_points(group=EXECUTOR_GROUP, name=name):
+        return ep.load()
+    raise KeyError(f"unknown executor {name!r}; known: {', '.join(executor_names())}")

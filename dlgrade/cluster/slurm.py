@@ -36,6 +36,7 @@ from dlgrade.cluster import slurm_cli as cli
 from dlgrade.grading import batch
 from dlgrade.grading.autograder import Autograder
 from dlgrade.grading.intake import Intake
+from dlgrade.grading.results import Result, ResultError, Status, read_result
 from dlgrade.paths import CoursePaths, atomic_write
 from dlgrade.sandbox.backends import get_backend_class
 
@@ -239,7 +240,7 @@ class SlurmExecutor(Executor):
                 )
                 raise
 
-    def _run(self, config, paths, folder, jobs, progress) -> list[dict]:
+    def _run(self, config, paths, folder, jobs, progress) -> list[Result]:
         by_student = {j.student: j for j in jobs}
         state = self._load(folder)
         watched: list[tuple[dict, int]] = []
@@ -268,7 +269,7 @@ class SlurmExecutor(Executor):
         return [results[j.student] for j in jobs if j.student in results]
 
     def _watch(self, config, paths, folder, state, watched, by_student, progress) -> dict:
-        results: dict[str, dict] = {}
+        results: dict[str, Result] = {}
         missing_since: dict[tuple[str, int], float] = {}
         while watched:
             time.sleep(self.poll_interval)
@@ -324,26 +325,28 @@ class SlurmExecutor(Executor):
             and entry["attempt"] == 1
         )
 
-    def _collect(self, paths: CoursePaths, job: batch.Job, entry: dict) -> dict | None:
-        """The task's results.json, if one was written since the array was submitted."""
+    def _collect(self, paths: CoursePaths, job: batch.Job, entry: dict) -> Result | None:
+        """The task's results.json, if one was written since the array was submitted (and
+        follows the schema)."""
         path = paths.results(job.student, job.assignment)
         stat = _stat(path)
         if stat is None or stat == entry["before"].get(job.student) or stat[1] > MAX_RESULTS_BYTES:
             return None
         try:
-            result = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            result = read_result(path)
+        except ResultError as err:
+            self.log.warning("%s", err)
             return None
-        if not isinstance(result, dict) or result.get("student") != job.student:
-            return None
-        return result
+        return result if result.student == job.student else None
 
-    def _record(self, paths, job, entry, index, folder, slurm_state, reason) -> dict:
+    def _record(self, paths, job, entry, index, folder, slurm_state, reason) -> Result:
         status, detail = cli.describe(slurm_state, reason, entry["time_limit"], entry["mem_mb"])
         task = f"{entry['job_id']}_{index}"
         log = folder / "logs" / f"{task}.log"
         where = (
-            f", log {log.relative_to(paths.root)}" if status == "crashed" and log.exists() else ""
+            f", log {log.relative_to(paths.root)}"
+            if status == Status.CRASHED and log.exists()
+            else ""
         )
         detail = f"{detail} (SLURM task {task}{where})"
         return batch._crash_result(paths, job, detail, status, intake=Intake(parent=self))

@@ -12,6 +12,8 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 
+from dlgrade.grading.results import Status
+
 ACTIVE = frozenset(
     {
         "PENDING",
@@ -149,21 +151,22 @@ def task_states(job_id: str, count: int) -> dict[int, tuple[str, str]]:
     return {i: states.get(i, (UNKNOWN, "")) for i in range(count)}
 
 
-def describe(slurm_state: str, reason: str, time_limit: str, mem_mb: int) -> tuple[str, str]:
+def describe(slurm_state: str, reason: str, time_limit: str, mem_mb: int) -> tuple[Status, str]:
     """(status, status_detail) of a submission whose SLURM task ended without results."""
+    timeout, crashed = Status.TIMEOUT, Status.CRASHED
     reasons = {
-        "TIMEOUT": ("timeout", f"the SLURM task ran past its time limit (--time={time_limit})"),
-        "DEADLINE": ("timeout", "the SLURM task reached its deadline"),
-        "OUT_OF_MEMORY": ("crashed", f"the SLURM task ran out of memory (--mem={mem_mb}M)"),
-        "CANCELLED": ("crashed", "the SLURM task was cancelled (scancel) before it finished"),
-        "NODE_FAIL": ("crashed", "the cluster node failed while grading, twice"),
-        "PREEMPTED": ("crashed", "the SLURM task was preempted, twice"),
-        "BOOT_FAIL": ("crashed", "the cluster node failed to boot, twice"),
-        "FAILED": ("crashed", "the SLURM task failed"),
-        "COMPLETED": ("crashed", "the SLURM task ended without writing results"),
-        UNKNOWN: ("crashed", "the SLURM task vanished from the queue without results"),
+        "TIMEOUT": (timeout, f"the SLURM task ran past its time limit (--time={time_limit})"),
+        "DEADLINE": (timeout, "the SLURM task reached its deadline"),
+        "OUT_OF_MEMORY": (crashed, f"the SLURM task ran out of memory (--mem={mem_mb}M)"),
+        "CANCELLED": (crashed, "the SLURM task was cancelled (scancel) before it finished"),
+        "NODE_FAIL": (crashed, "the cluster node failed while grading, twice"),
+        "PREEMPTED": (crashed, "the SLURM task was preempted, twice"),
+        "BOOT_FAIL": (crashed, "the cluster node failed to boot, twice"),
+        "FAILED": (crashed, "the SLURM task failed"),
+        "COMPLETED": (crashed, "the SLURM task ended without writing results"),
+        UNKNOWN: (crashed, "the SLURM task vanished from the queue without results"),
     }
-    status, detail = reasons.get(slurm_state, ("crashed", f"the SLURM task ended {slurm_state}"))
+    status, detail = reasons.get(slurm_state, (crashed, f"the SLURM task ended {slurm_state}"))
     if slurm_state == "FAILED" and reason and reason not in ("None", slurm_state):
         detail += f": {reason}"
     return status, detail

@@ -1,29 +1,59 @@
-"""Autograder settings and the objects built from them (backend, per-submission inputs)."""
+"""The Autograder: its settings, and the grading loop every way to grade goes through.
+
+`grade_assignment` grades a batch (intake, sandboxes, results.json, gradebook) with the
+configured executor, as nbgrader's converters own their loop; `grade_notebook` grades one
+notebook. The apps only parse options and call these.
+
+Heavy modules (the runner: torch, pytest) are imported where a grading process needs
+them, not here, so that the parent of a batch starts fast.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from traitlets import Bool, Float, Integer, Unicode
+from traitlets import Bool, Float, Integer, TraitError, Unicode, validate
 from traitlets.config import LoggingConfigurable
 
-from dlgrade.grading.runner import GradingInputs
 from dlgrade.paths import CoursePaths
-from dlgrade.sandbox.backends import SandboxBackend, SandboxJob, get_backend_class
+from dlgrade.sandbox.backends import (
+    BACKEND_GROUP,
+    SandboxBackend,
+    SandboxJob,
+    backend_names,
+    get_backend_class,
+)
 from dlgrade.sandbox.session import SessionSettings
+
+if TYPE_CHECKING:
+    import nbformat
+
+    from dlgrade.grading.batch import Job
+    from dlgrade.grading.results import Result
+    from dlgrade.grading.runner import GradingInputs
+
+Progress = Callable[[int], AbstractContextManager]
+"""Called with the number of submissions to grade; the context manager's value is called
+as ``(job, result)`` after each one (`dlgrade.grading.progress.BatchProgress` fits)."""
 
 
 class Autograder(LoggingConfigurable):
     """How submissions are graded. Every trait can be set in nbgrader_config.py."""
 
     sandbox_backend = Unicode(
-        "local", help="Name of the sandbox backend (registered in dlgrade.sandbox.backends)."
+        "local",
+        help="Name of the sandbox backend: an entry point of the 'dlgrade.sandbox_backends' "
+        "group ('local': bubblewrap, 'docker'); an unknown name is refused.",
     ).tag(config=True)
     executor = Unicode(
         "local",
-        help="Where a batch is graded: 'local' (a pool of processes on this machine) or "
-        "'slurm' (one SLURM job array; settings in SlurmExecutor). See dlgrade.cluster.",
+        help="Where a batch is graded: 'local' (a pool of processes on this machine), "
+        "'inline' (one after another in this process) or 'slurm' (one SLURM job array; "
+        "settings in SlurmExecutor); an entry point of the 'dlgrade.executors' group.",
     ).tag(config=True)
     workers = Integer(0, help="Submissions graded in parallel; 0 means one per CPU core.").tag(
         config=True
@@ -67,6 +97,22 @@ class Autograder(LoggingConfigurable):
         True, help="Also store scores in nbgrader's gradebook (formgrader, nbgrader export)."
     ).tag(config=True)
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._backend: SandboxBackend | None = None
+
+    @validate("sandbox_backend")
+    def _registered_backend(self, proposal) -> str:
+        return _registered(proposal["value"], backend_names(), "sandbox_backend", BACKEND_GROUP)
+
+    @validate("executor")
+    def _registered_executor(self, proposal) -> str:
+        from dlgrade.cluster import EXECUTOR_GROUP, executor_names
+
+        return _registered(proposal["value"], executor_names(), "executor", EXECUTOR_GROUP)
+
+    # -- settings -------------------------------------------------------------------
+
     def watchdog_seconds(self) -> float | None:
         """The batch watchdog's limit per submission (None: off)."""
         if self.watchdog_time_limit < 0:
@@ -84,6 +130,27 @@ class Autograder(LoggingConfigurable):
     def make_backend(self) -> SandboxBackend:
         return get_backend_class(self.sandbox_backend)(parent=self)
 
+    @property
+    def backend(self) -> SandboxBackend:
+        """This grader's sandbox backend, made on first use and kept until `close`."""
+        if self._backend is None:
+            self._backend = self.make_backend()
+        return self._backend
+
+    def prepare(self, paths: CoursePaths, slot: int) -> None:
+        """Let the backend start warming up for `slot` (a grading process calls this
+        before importing the grading modules); a failure shows at the first launch."""
+        try:
+            self.backend.prepare(self.job(paths, slot, f"template-{slot}"))
+        except Exception as exc:  # noqa: BLE001 - the first launch reports it per submission
+            self.log.info("the sandbox backend could not prepare slot %d: %s", slot, exc)
+
+    def close(self) -> None:
+        """Release the backend (its warm templates, containers)."""
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
+
     def settings(self) -> SessionSettings:
         return SessionSettings(
             cell_time_limit=self.cell_time_limit,
@@ -95,6 +162,8 @@ class Autograder(LoggingConfigurable):
         )
 
     def inputs(self, paths: CoursePaths, assignment: str, notebook: Path) -> GradingInputs:
+        from dlgrade.grading.runner import GradingInputs
+
         name = paths.notebook(assignment) + ".ipynb"
         return GradingInputs(
             assignment=assignment,
@@ -112,4 +181,81 @@ class Autograder(LoggingConfigurable):
         hide = [str(paths.root), str(paths.graders("")), str(paths.source(""))]
         if db.startswith("sqlite:///"):
             hide.append(str(Path(db.removeprefix("sqlite:///")).parent))
-        return SandboxJob(slot=slot, label=label, hide=tuple(hide))
+        gpu = self.backend.allow_gpu
+        return SandboxJob(slot=slot, label=label, use_gpu=gpu, hide=tuple(hide))
+
+    # -- grading --------------------------------------------------------------------
+
+    def grade_notebook(
+        self,
+        paths: CoursePaths,
+        assignment: str,
+        notebook: Path,
+        sandboxed: bool = True,
+        slot: int = 0,
+        label: str = "",
+    ) -> tuple[Result, nbformat.NotebookNode | None]:
+        """Grade one notebook: (its result, the executed and sanitized notebook).
+
+        `sandboxed=False` runs the notebook's code in this process: for trusted notebooks
+        only (grader authors' checks, the bench's baseline), never a submission."""
+        from dlgrade.grading import runner
+
+        inputs = self.inputs(paths, assignment, notebook)
+        if not sandboxed:
+            return runner.grade_bare(inputs)
+        job = self.job(paths, slot, label or f"{assignment}-{notebook.stem}")
+        return runner.grade(inputs, self.backend, job)
+
+    def grade_assignment(
+        self,
+        paths: CoursePaths,
+        assignment: str,
+        students: list[str] | None = None,
+        progress: Progress | None = None,
+    ) -> list[Result]:
+        """Grade the submissions of `assignment` with the configured executor, each one's
+        results.json written as it finishes, then their scores into nbgrader's gradebook
+        (one write for the batch, when `write_gradebook`).
+
+        `students`: exactly these (graded before or not); None: every submission that has
+        no results yet (every one with `force`)."""
+        from dlgrade.gradebook import duedate, store_results
+        from dlgrade.grading import batch
+
+        due = duedate(paths, assignment)
+        if students is None:
+            jobs, done = batch.pending_jobs(paths, assignment, self.force, due)
+            self.log.info(
+                "%s: %d to grade, %d already graded (use --force to re-grade)",
+                assignment,
+                len(jobs),
+                len(done),
+            )
+        else:
+            jobs = [batch.Job(assignment, student, due) for student in students]
+        with progress(len(jobs)) if progress else nullcontext() as report:
+            results = self.grade_jobs(paths, jobs, report)
+        if self.write_gradebook and results:
+            store_results(paths, results)
+        return results
+
+    def grade_jobs(self, paths: CoursePaths, jobs: list[Job], report=None) -> list[Result]:
+        """Grade `jobs` with the configured executor and at most `workers` at once;
+        `report(job, result)` after each. No gradebook write (`grade_assignment` does it)."""
+        from dlgrade.cluster import get_executor_class
+
+        if not jobs:
+            return []
+        executor = get_executor_class(self.executor)(parent=self)
+        workers = min(self.worker_count(), len(jobs))
+        return executor.run(self.config, paths, jobs, workers, report)
+
+
+def _registered(name: str, known: list[str], trait: str, group: str) -> str:
+    if name not in known:
+        raise TraitError(
+            f"c.Autograder.{trait} = {name!r} is not registered; known: "
+            f"{', '.join(known) or 'none'} (the {group!r} entry points; is dlgrade installed?)"
+        )
+    return name

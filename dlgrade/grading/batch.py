@@ -7,26 +7,35 @@ interrupted batch resumes where it stopped.
 
 from __future__ import annotations
 
-import json
+import gc
 import logging
 import tempfile
 import time
 from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
+from queue import SimpleQueue
 
 import nbformat
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import parse_utc
 from traitlets.config import Config
 
-from dlgrade.grading import runner
 from dlgrade.grading.autograder import Autograder
 from dlgrade.grading.intake import Intake, Rejected
+from dlgrade.grading.results import (
+    Result,
+    ResultError,
+    Status,
+    invalid,
+    not_finished,
+    read_result,
+    write_result,
+)
 from dlgrade.paths import CoursePaths, atomic_write
 
 log = logging.getLogger(__name__)
@@ -41,13 +50,12 @@ class Job:
 
 
 class _PoolContext:
-    """Per pool-process state: its slot, its settings and its sandbox backend."""
+    """Per pool-process state: its slot and its Autograder (which holds the backend)."""
 
     def __init__(self, config: Config, slot_queue) -> None:
         self.slot = slot_queue.get()
         self.autograder = Autograder(config=config)
         self.paths = CoursePaths(CourseDirectory(config=config), config=config)
-        self.backend = self.autograder.make_backend()
         self.intake = Intake(config=config)
 
 
@@ -55,9 +63,17 @@ _context: _PoolContext | None = None
 
 
 def _init_pool(config: Config, slot_queue) -> None:
+    """A grading process starts: its sandbox template boots while this process imports
+    the grading modules (torch, pytest, the runner); then everything imported so far is
+    frozen out of the garbage collector (pytest collects after every submission, and a
+    torch-sized heap made that and the process's exit take seconds)."""
     global _context
     logging.basicConfig(level=logging.WARNING)
     _context = _PoolContext(config, slot_queue)
+    _context.autograder.prepare(_context.paths, _context.slot)
+    import dlgrade.grading.runner  # noqa: F401
+
+    gc.freeze()
 
 
 def submitted_at(files: Mapping[str, bytes]) -> datetime | None:
@@ -78,17 +94,16 @@ def copied_files(paths: CoursePaths, job: Job, intake: Intake) -> dict[str, byte
 
 def _grade_staged(ctx: _PoolContext, job: Job, name: str, data: bytes):
     """Grade the notebook's bytes from a private staging folder (never from submitted/)."""
-    paths, grader = ctx.paths, ctx.autograder
-    sandbox_job = grader.job(paths, ctx.slot, f"{job.assignment}-{job.student}")
     with tempfile.TemporaryDirectory(prefix="dlgrade-intake-") as staging:
         notebook = Path(staging) / name
         notebook.write_bytes(data)
-        return runner.grade(
-            grader.inputs(paths, job.assignment, notebook), ctx.backend, sandbox_job
+        label = f"{job.assignment}-{job.student}"
+        return ctx.autograder.grade_notebook(
+            ctx.paths, job.assignment, notebook, slot=ctx.slot, label=label
         )
 
 
-def grade_job(job: Job) -> dict:
+def grade_job(job: Job) -> Result:
     """Grade one submission and write its results (runs in a pool process)."""
     ctx = _context
     paths = ctx.paths
@@ -100,44 +115,49 @@ def grade_job(job: Job) -> dict:
             paths.submitted_base(), job.student, job.assignment, (name, *COPIED_FILES)
         ).files
     except Rejected as exc:
-        result, executed = runner.invalid_result(exc.reason), None
+        result, executed = invalid(exc.reason), None
     else:
         if name not in files:
-            result, executed = runner.invalid_result(f"no {name} in the submission"), None
+            result, executed = invalid(f"no {name} in the submission"), None
         else:
             try:
                 result, executed = _grade_staged(ctx, job, name, files.pop(name))
             except Exception as exc:  # noqa: BLE001 - one submission must not stop the batch
                 log.exception("grading %s failed", job)
-                result, executed = runner.invalid_result(""), None
-                result.update(status="crashed", status_detail=f"grader error: {type(exc).__name__}")
+                result = not_finished(f"grader error: {type(exc).__name__}")
+                executed = None
     elapsed = time.monotonic() - started
     try:
         return finish(paths, job, result, executed, elapsed, files)
     except Exception as exc:  # noqa: BLE001 - keep the scores even if the notebook cannot be saved
         log.exception("writing the executed notebook of %s failed", job)
         detail = f"the executed notebook could not be saved ({type(exc).__name__})"
-        result["status_detail"] = "; ".join(filter(None, [result.get("status_detail"), detail]))
-        return finish(paths, job, result, None, elapsed, files)
+        return finish(paths, job, result.with_detail(detail), None, elapsed, files)
 
 
 def finish(
     paths: CoursePaths,
     job: Job,
-    result: dict,
+    result: Result,
     executed,
     elapsed: float,
     files: Mapping[str, bytes],
-) -> dict:
+) -> Result:
     """Add the submission's facts, then write notebook, copies and results.json (last).
 
     `files` are the COPIED_FILES intake let through (their bytes); nothing else of the
     submission folder is read here."""
     ts = submitted_at(files)
-    result = {"schema": 1, "assignment": job.assignment, "student": job.student, **result}
-    result["submitted_at"] = ts.strftime("%Y-%m-%d %H:%M:%S UTC") if ts else None
-    result["late"] = bool(ts and job.duedate and ts > job.duedate)
-    result.setdefault("execution_time", round(elapsed, 3))
+    result = replace(
+        result,
+        assignment=job.assignment,
+        student=job.student,
+        submitted_at=ts.strftime("%Y-%m-%d %H:%M:%S UTC") if ts else None,
+        late=bool(ts and job.duedate and ts > job.duedate),
+        execution_time=round(elapsed, 3)
+        if result.execution_time is None
+        else result.execution_time,
+    )
     out = paths.autograded(job.student, job.assignment)
     out.mkdir(parents=True, exist_ok=True)
     notebook = out / f"{paths.notebook(job.assignment)}.ipynb"
@@ -150,7 +170,7 @@ def finish(
             atomic_write(out / name, files[name])
         else:
             (out / name).unlink(missing_ok=True)
-    atomic_write(out / "results.json", json.dumps(result, indent=1, sort_keys=False))
+    write_result(paths.results(job.student, job.assignment), result)
     return result
 
 
@@ -169,11 +189,10 @@ def _crash_result(
     paths: CoursePaths,
     job: Job,
     detail: str,
-    status: str = "crashed",
+    status: Status = Status.CRASHED,
     intake: Intake | None = None,
-) -> dict:
-    result = runner.invalid_result("")
-    result.update(status=status, status_detail=detail)
+) -> Result:
+    result = not_finished(detail, status)
     files = copied_files(paths, job, intake or Intake())
     return finish(paths, job, result, None, 0.0, files)
 
@@ -185,10 +204,10 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
 
 def run_batch(
     config: Config, paths: CoursePaths, jobs: list[Job], workers: int, progress=None
-) -> list[dict]:
+) -> list[Result]:
     """Grade `jobs` with `workers` pool processes; a dead pool process costs one result,
     and one that outlives the watchdog is stopped (its submission: timeout)."""
-    results: list[dict] = []
+    results: list[Result] = []
     queue = list(jobs)
     retried: set[Job] = set()
     overdue: set[Job] = set()
@@ -232,7 +251,7 @@ def run_batch(
                                 job,
                                 f"grading ran past the batch watchdog ({watchdog:g} s) and was "
                                 "stopped",
-                                status="timeout",
+                                status=Status.TIMEOUT,
                                 intake=intake,
                             )
                         elif job in retried:
@@ -259,12 +278,39 @@ def run_batch(
     return results
 
 
-def load_results(paths: CoursePaths, assignment: str) -> list[dict]:
-    """Every results.json of `assignment`, in student order (unreadable ones skipped)."""
+def grade_inline(config: Config, jobs: list[Job], progress=None) -> list[Result]:
+    """Grade `jobs` one after another in this process, exactly as a pool process of
+    `run_batch` does (`grade_job`): what one SLURM array task runs."""
+    slots: SimpleQueue[int] = SimpleQueue()
+    slots.put(0)
+    _init_pool(config, slots)
+    ctx = _context
+    results = []
+    try:
+        for job in jobs:
+            try:
+                result = grade_job(job)
+            except Exception as exc:  # noqa: BLE001 - the other submissions go on
+                detail = f"grader error: {type(exc).__name__}"
+                result = _crash_result(ctx.paths, job, detail, intake=ctx.intake)
+            results.append(result)
+            if progress:
+                progress(job, result)
+    finally:
+        ctx.autograder.close()
+    return results
+
+
+def load_results(paths: CoursePaths, assignment: str) -> list[Result]:
+    """Every results.json of `assignment`, in student order (strictly read: missing ones
+    and those off the schema are skipped, the latter with a warning)."""
     out = []
     for student in paths.students(assignment):
-        try:
-            out.append(json.loads(paths.results(student, assignment).read_text()))
-        except (OSError, ValueError):
+        path = paths.results(student, assignment)
+        if not path.is_file():
             continue
+        try:
+            out.append(read_result(path))
+        except ResultError as err:
+            log.warning("skipping %s", err)
     return out

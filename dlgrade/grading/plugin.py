@@ -11,7 +11,6 @@ import time
 import types
 import zlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,10 @@ import pytest
 
 from dlgrade.grading import messages
 from dlgrade.grading.proxy import CallContext, Submission, Transport
+from dlgrade.grading.results import TestResult, TestStatus, Visibility
 from dlgrade.grading.static import SourceCode
 from dlgrade.sandbox.session import SandboxError, SandboxTimeout, StudentError
+from dlgrade.sandbox.worker import seed_torch
 
 MARKERS = {
     "points(n)": "points this test is worth (default 1)",
@@ -31,23 +32,6 @@ MARKERS = {
 }
 STATE = pytest.StashKey["GradingState"]()
 HELPERS_FILE = "sandbox_helpers.py"
-
-
-@dataclass
-class TestResult:
-    name: str
-    id: str
-    task: str
-    score: float
-    max_score: float
-    extra_credit: bool
-    status: str
-    output: str
-    visibility: str
-    duration: float
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 class OutOfTime(SandboxTimeout):
@@ -164,7 +148,7 @@ def _dlgrade_test_context(request: pytest.FixtureRequest, seed: int):
 
     state = _state(request.config)
     torch.set_num_threads(1)
-    torch.manual_seed(seed)
+    seed_torch(torch, seed)
     limit = state.meta.get(request.node.nodeid, {}).get("time_limit", state.default_time_limit)
     left = state.time_left()
     if left is not None:
@@ -213,39 +197,44 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 def explain(
     exc: BaseException, visible: bool, when: str, words: frozenset[str] = messages.BASE_WORDS
-) -> tuple[str, str]:
+) -> tuple[TestStatus, str]:
     """(status, message) for an exception raised by a test: messages safe for students.
 
     Hidden tests say only what the graders wrote and numbers the trusted side formatted
     (:func:`dlgrade.grading.messages.hidden`); nothing the sandbox sent, not even the
     name of an exception class, since student code chooses it."""
     if isinstance(exc, OutOfTime):
-        return "timeout", (
+        return TestStatus.TIMEOUT, (
             "not run: your submission used up its total grading time in earlier tests "
             "(they were stopped at their time limits)"
         )
     if isinstance(exc, StudentError):
         if not visible:
-            return "failed", "your code raised an exception"
+            return TestStatus.FAILED, "your code raised an exception"
         where = f" ({messages.visible(exc.where, 200)})" if exc.where else ""
         detail = f": {messages.visible(exc.message)}" if exc.message else ""
-        return "failed", f"your code raised {messages.visible(exc.type, 100)}{where}{detail}"
+        return (
+            TestStatus.FAILED,
+            f"your code raised {messages.visible(exc.type, 100)}{where}{detail}",
+        )
     if isinstance(exc, SandboxError):
-        return exc.status, {
-            "timeout": "timed out: your code ran past this test's time limit and was stopped",
-            "crashed": "the sandbox running your code died during this test "
+        status = TestStatus(exc.status) if exc.status in set(TestStatus) else TestStatus.ERROR
+        return status, {
+            TestStatus.TIMEOUT: "timed out: your code ran past this test's time limit and was "
+            "stopped",
+            TestStatus.CRASHED: "the sandbox running your code died during this test "
             "(exit, crash, or memory/process limit)",
-        }.get(exc.status, "the sandbox failed during this test")
+        }.get(status, "the sandbox failed during this test")
     if isinstance(exc, AssertionError):
         text = str(exc).strip()
         if not visible:  # drop pytest's introspection: it prints the compared values
             text = "" if text.startswith("assert ") else text.split("\nassert ")[0].strip()
             text = messages.hidden(text, words)
-        return "failed", (messages.visible(text) or "a check failed")
+        return TestStatus.FAILED, (messages.visible(text) or "a check failed")
     if when != "call":
-        return "error", f"the grader could not set up this test ({type(exc).__name__})"
+        return TestStatus.ERROR, f"the grader could not set up this test ({type(exc).__name__})"
     detail = f": {messages.visible(str(exc), 300)}" if visible else ""
-    return "failed", f"your result could not be checked ({type(exc).__name__}{detail})"
+    return TestStatus.FAILED, f"your result could not be checked ({type(exc).__name__}{detail})"
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -270,14 +259,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         "extra_credit": False,
     }
     if report.passed:
-        status, message = "passed", ""
+        status, message = TestStatus.PASSED, ""
     elif report.skipped:
-        status, message = "skipped", "skipped"
+        status, message = TestStatus.SKIPPED, "skipped"
     else:
         exc = call.excinfo.value if call.excinfo else Exception("unknown failure")
         words = state.grader_words(item.config.rootpath)
         status, message = explain(exc, meta["visible"], report.when, words)
-        if status == "timeout" and item.nodeid in state.cut_short:
+        if status == TestStatus.TIMEOUT and item.nodeid in state.cut_short:
             message = (
                 "timed out: your submission's total grading time ran out during this test "
                 "(earlier tests used most of it)"
@@ -290,12 +279,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             name=meta["name"],
             id=item.nodeid,
             task=meta["task"],
-            score=points if status == "passed" else 0.0,
+            score=points if status == TestStatus.PASSED else 0.0,
             max_score=points,
             extra_credit=meta["extra_credit"],
             status=status,
             output=message,
-            visibility="visible" if meta["visible"] else "hidden",
+            visibility=Visibility.VISIBLE if meta["visible"] else Visibility.HIDDEN,
             duration=round(report.duration, 4),
         )
     )
@@ -311,6 +300,9 @@ def run(graders_dir: str, state: GradingState, extra_args: list[str] = ()) -> in
         "no:xdist",
         "no:terminal",
         "no:warnings",
+        "no:logging",
+        "no:unraisableexception",
+        "no:threadexception",
     ]
     args = [str(graders_dir), *(a for p in plugins for a in ("-p", p)), "--assert=plain",
             "--import-mode=importlib", "--rootdir", str(graders_dir), "-c", "/dev/null",

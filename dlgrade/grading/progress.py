@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter, deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from types import TracebackType
 
 from rich.console import Console, Group
@@ -24,13 +25,29 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-STATUS_STYLES = {"graded": "green", "timeout": "yellow", "crashed": "red", "invalid": "magenta"}
+from dlgrade.grading.results import (
+    MAX_FILE_BYTES,
+    Result,
+    Status,
+    Unrecorded,
+    lenient_result,
+)
+
+STATUS_STYLES = {
+    Status.GRADED: "green",
+    Status.TIMEOUT: "yellow",
+    Status.CRASHED: "red",
+    Status.INVALID: "magenta",
+    Unrecorded.UNREADABLE: "red",
+    Unrecorded.PENDING: "cyan",
+    Unrecorded.CHANGED: "cyan",
+}
 
 
-def score_text(result: dict) -> str:
+def score_text(result: Result) -> str:
     """`score/max`, with the extra credit apart: `40/41 +4 extra`."""
-    extra = result.get("extra_credit_score") or 0.0
-    text = f"{result.get('score', 0.0) - extra:g}/{result.get('max_score', 0.0):g}"
+    extra = result.extra_credit_score
+    text = f"{result.score - extra:g}/{result.max_score:g}"
     return text + (f" +{extra:g} extra" if extra else "")
 
 
@@ -75,9 +92,9 @@ class BatchProgress:
             self._live.__exit__(kind, exc, tb)
             self._live = None
 
-    def __call__(self, job, result: dict) -> None:
-        status = str(result.get("status", "?"))
-        elapsed = float(result.get("execution_time") or 0.0)
+    def __call__(self, job, result: Result) -> None:
+        status = result.status
+        elapsed = result.execution_time or 0.0
         self.done += 1
         self.counts[status] += 1
         self.recent.appendleft((job.student, status, score_text(result), elapsed))
@@ -95,7 +112,7 @@ class BatchProgress:
 
     def _view(self) -> Group:
         counts = Text("  ")
-        for status in ("graded", "timeout", "crashed", "invalid"):
+        for status in Status:
             counts.append(f"{status} {self.counts.get(status, 0)}  ", STATUS_STYLES[status])
         table = Table(box=None, show_header=False, pad_edge=False)
         for student, status, score, elapsed in self.recent:
@@ -108,40 +125,59 @@ class BatchProgress:
         return Group(self._bar, counts, table)
 
 
-def submission_states(paths, assignment: str) -> list[dict]:
+def _read(path) -> Result | None:
+    """The results.json at `path` read leniently (it may be an older version's); None when
+    there is none."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return Result(Unrecorded.UNREADABLE, "results.json is too large")
+        return lenient_result(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
+        return Result(Unrecorded.UNREADABLE, f"cannot read results.json: {err}")
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    """One row of `dlgrade status`."""
+
+    student: str
+    state: Status | Unrecorded
+    score: str = ""
+    detail: str = ""
+
+
+def submission_states(paths, assignment: str) -> list[StatusRow]:
     """Every submission of `assignment` as graded / timeout / crashed / invalid / pending
-    (no results yet) / changed (submitted again after it was graded), without grading."""
+    (no results yet) / changed (submitted again after it was graded) / unreadable,
+    without grading."""
     rows = []
     for student in paths.students(assignment):
         results = paths.results(student, assignment)
-        try:
-            result = json.loads(results.read_text())
-        except (OSError, ValueError):
-            rows.append({"student": student, "state": "pending", "score": "", "detail": ""})
+        result = _read(results)
+        if result is None:
+            rows.append(StatusRow(student, Unrecorded.PENDING))
             continue
-        state = str(result.get("status", "?"))
-        detail = str(result.get("status_detail") or "")
+        state = result.status
+        detail = result.status_detail
         notebook = paths.submitted(student, assignment) / f"{paths.notebook(assignment)}.ipynb"
         try:
             if notebook.lstat().st_mtime > results.stat().st_mtime:
-                state = "changed"
+                state = Unrecorded.CHANGED
                 detail = "submitted again after grading (autograde --force re-grades)"
         except OSError:
             pass
-        rows.append(
-            {"student": student, "state": state, "score": score_text(result), "detail": detail}
-        )
+        rows.append(StatusRow(student, state, score_text(result), detail))
     return rows
 
 
-def status_table(rows: Sequence[dict], title: str) -> Table:
+def status_table(rows: Sequence[StatusRow], title: str) -> Table:
     """`dlgrade status`: one row per submission (student, state, score, detail)."""
     table = Table(title=title, title_justify="left")
     for column in ("student", "state", "score", "detail"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        style = STATUS_STYLES.get(row["state"], "cyan" if row["state"] == "pending" else "")
-        table.add_row(
-            Text(row["student"]), Text(row["state"], style), row["score"], Text(row["detail"])
-        )
+        style = STATUS_STYLES.get(row.state, "")
+        table.add_row(Text(row.student), Text(row.state, style), row.score, Text(row.detail))
     return table

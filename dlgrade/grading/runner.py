@@ -13,7 +13,7 @@ import hashlib
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import nbformat
@@ -21,6 +21,18 @@ import nbformat
 from dlgrade import sanitize
 from dlgrade.grading import plugin
 from dlgrade.grading.proxy import InProcessTransport
+from dlgrade.grading.results import (
+    CELL_FLAGS,
+    TEST_FLAGS,
+    CellError,
+    Flag,
+    GraderInfo,
+    NotebookRun,
+    Result,
+    Status,
+    TestStatus,
+    invalid,
+)
 from dlgrade.notebook import (
     InvalidNotebook,
     cells_to_run,
@@ -33,7 +45,6 @@ from dlgrade.sandbox.backends.base import SandboxBackend, SandboxJob
 from dlgrade.sandbox.session import SandboxSession, SessionSettings
 
 log = logging.getLogger(__name__)
-STATUS_ORDER = ("invalid", "timeout", "crashed", "graded")
 
 
 @dataclass
@@ -78,126 +89,129 @@ def graders_digest(graders_dir: Path) -> str:
     return h.hexdigest()
 
 
-def invalid_result(detail: str) -> dict:
-    return {
-        "status": "invalid",
-        "status_detail": detail,
-        "flags": [],
-        "score": 0.0,
-        "max_score": 0.0,
-        "extra_credit_score": 0.0,
-        "tests": [],
-        "tasks": {},
-        "notebook": {},
-    }
+def invalid_result(detail: str) -> Result:
+    return invalid(detail)
 
 
 def grade(
-    inputs: GradingInputs,
-    backend: SandboxBackend | None,
-    job: SandboxJob | None,
-) -> tuple[dict, nbformat.NotebookNode | None]:
-    """Grade one notebook. `backend=None` means a bare, in-process run (trusted code only)."""
+    inputs: GradingInputs, backend: SandboxBackend, job: SandboxJob
+) -> tuple[Result, nbformat.NotebookNode | None]:
+    """Grade one notebook, its code run in a sandbox of `backend` (every submission)."""
     started = time.monotonic()
     try:
         submitted = read_notebook(inputs.submission_notebook)
     except InvalidNotebook as exc:
         return invalid_result(str(exc)), None
+    submitted, helpers = _restored(inputs, submitted)
+    session = SandboxSession(backend, job, cells_to_run(submitted), helpers, inputs.settings)
+    state = _grading_state(inputs, submitted, session)
+    try:
+        try:
+            session.ensure_started()
+        except Exception as exc:  # noqa: BLE001 - recorded, tests then fail as crashed
+            log.info("sandbox did not start: %s", exc)
+        plugin.run(str(inputs.graders_dir), state)
+    finally:
+        session.close()
+    result = _graded(inputs, state, session, type(backend).__name__, started)
+    return result, executed_notebook(submitted, session)
+
+
+def grade_bare(inputs: GradingInputs) -> tuple[Result, nbformat.NotebookNode | None]:
+    """Grade a *trusted* notebook with its code run in this process, without a sandbox
+    (grader authors' checks and the bench's baseline; never a student's submission)."""
+    started = time.monotonic()
+    try:
+        submitted = read_notebook(inputs.submission_notebook)
+    except InvalidNotebook as exc:
+        return invalid_result(str(exc)), None
+    submitted, helpers = _restored(inputs, submitted)
+    transport = InProcessTransport(execute_trusted(submitted), helpers)
+    state = _grading_state(inputs, submitted, transport)
+    plugin.run(str(inputs.graders_dir), state)
+    return _graded(inputs, state, None, "bare", started), executed_notebook(submitted, None)
+
+
+def _restored(inputs: GradingInputs, submitted) -> tuple[nbformat.NotebookNode, str]:
+    """The submission with the released locked cells put back, and the sandbox helpers."""
     if inputs.release_notebook is not None and inputs.release_notebook.exists():
         submitted = restore_locked_cells(submitted, read_notebook(inputs.release_notebook))
     helpers_path = inputs.graders_dir / plugin.HELPERS_FILE
-    helpers = helpers_path.read_text() if helpers_path.exists() else ""
+    return submitted, helpers_path.read_text() if helpers_path.exists() else ""
 
-    session = None
-    if backend is None:
-        transport = InProcessTransport(execute_trusted(submitted), helpers)
-    else:
-        session = SandboxSession(backend, job, cells_to_run(submitted), helpers, inputs.settings)
-        transport = session
-    state = plugin.GradingState(
+
+def _grading_state(inputs: GradingInputs, submitted, transport) -> plugin.GradingState:
+    return plugin.GradingState(
         transport,
         reference=lambda: reference_namespace(inputs.source_notebook),
         source_code=code_of(submitted),
         default_time_limit=inputs.test_time_limit,
         submission_time_limit=inputs.submission_time_limit,
     )
-    try:
-        if session is not None:
-            try:
-                session.ensure_started()
-            except Exception as exc:  # noqa: BLE001 - recorded, tests then fail as crashed
-                log.info("sandbox did not start: %s", exc)
-        plugin.run(str(inputs.graders_dir), state)
-    finally:
-        if session is not None:
-            session.close()
-    result = assemble(state, session)
-    result["grader"] = {
-        "backend": "bare" if backend is None else type(backend).__name__,
-        "graders_sha256": graders_digest(inputs.graders_dir),
-        "sandbox_restarts": max(session.restarts, 0) if session else 0,
-    }
-    result["execution_time"] = round(time.monotonic() - started, 3)
-    return result, executed_notebook(submitted, session)
 
 
-FLAGS = {
-    ("cell", "timeout"): "cell_timeout",
-    ("cell", "crashed"): "cell_crashed",
-    ("test", "timeout"): "test_timeout",
-    ("test", "crashed"): "test_crashed",
-    ("test", "error"): "test_error",
-}
+def _graded(
+    inputs: GradingInputs,
+    state: plugin.GradingState,
+    session: SandboxSession | None,
+    backend: str,
+    started: float,
+) -> Result:
+    return replace(
+        assemble(state, session),
+        assignment=inputs.assignment,
+        grader=GraderInfo(
+            backend=backend,
+            graders_sha256=graders_digest(inputs.graders_dir),
+            sandbox_restarts=max(session.restarts, 0) if session else 0,
+        ),
+        execution_time=round(time.monotonic() - started, 3),
+    )
 
 
-def assemble(state: plugin.GradingState, session: SandboxSession | None) -> dict:
+def assemble(state: plugin.GradingState, session: SandboxSession | None) -> Result:
     """Scores, status and flags of one graded submission.
 
     The status says whether every test reached a verdict: ``graded``, or ``timeout`` /
     ``crashed`` when a test was stopped (its points are lost, the others' are kept).
     A cell that timed out or crashed only raises a flag: the tests still ran."""
-    tests = [r.to_dict() for r in state.results]
-    regular = [t for t in tests if not t["extra_credit"]]
-    tasks: dict[str, dict] = {}
-    for t in regular:
-        task = tasks.setdefault(t["task"], {"score": 0.0, "max_score": 0.0})
-        task["score"] += t["score"]
-        task["max_score"] += t["max_score"]
-    found = {("test", t["status"]) for t in tests}
+    tests = list(state.results)
+    found = {t.status for t in tests}
+    flags = {TEST_FLAGS[s] for s in found if s in TEST_FLAGS}
     events = list(session.events) if session else []
-    cells = {}
+    notebook = None
     if session is not None:
-        found |= {("cell", r.status) for r in session.records.values()}
-        cells = {
-            "cells_skipped": sorted(session.skipped),
-            "cell_errors": [
-                {"cell": r.index, "ename": (r.error or {}).get("type", "")}
+        flags |= {CELL_FLAGS[r.status] for r in session.records.values() if r.status in CELL_FLAGS}
+        notebook = NotebookRun(
+            cells_skipped=tuple(sorted(session.skipped)),
+            cell_errors=tuple(
+                CellError(r.index, str((r.error or {}).get("type", ""))[:200])
                 for r in session.records.values()
                 if r.status == "error"
-            ],
-        }
-    for status, verb in (("timeout", "timed out"), ("crashed", "crashed the sandbox")):
-        n = sum(t["status"] == status for t in tests)
+            ),
+        )
+    for status, verb in (
+        (TestStatus.TIMEOUT, "timed out"),
+        (TestStatus.CRASHED, "crashed the sandbox"),
+    ):
+        n = sum(t.status == status for t in tests)
         if n:
             events.append(f"{n} test{'s' if n > 1 else ''} {verb}")
-    flags = {flag for key, flag in FLAGS.items() if key in found}
     if state.collection_errors:
-        found.add(("test", "crashed"))
-        flags.add("grader_error")
+        found.add(TestStatus.CRASHED)
+        flags.add(Flag.GRADER_ERROR)
         events.append("the graders failed to load; tell the instructor")
         log.error("grader collection errors:\n%s", "\n".join(state.collection_errors))
-    status = next((s for s in ("timeout", "crashed") if ("test", s) in found), "graded")
-    return {
-        "status": status,
-        "status_detail": "; ".join(events),
-        "flags": sorted(flags),
-        "score": round(sum(t["score"] for t in tests), 6),
-        "max_score": round(sum(t["max_score"] for t in regular), 6),
-        "extra_credit_score": round(sum(t["score"] for t in tests if t["extra_credit"]), 6),
-        "tests": tests,
-        "tasks": tasks,
-        "notebook": cells,
-    }
+    status = next(
+        (Status(s) for s in (TestStatus.TIMEOUT, TestStatus.CRASHED) if s in found), Status.GRADED
+    )
+    return Result.from_tests(
+        status,
+        tests,
+        status_detail="; ".join(events),
+        flags=tuple(sorted(flags)),
+        notebook=notebook,
+    )
 
 
 def executed_notebook(nb: nbformat.NotebookNode, session: SandboxSession | None):
@@ -213,7 +227,7 @@ def executed_notebook(nb: nbformat.NotebookNode, session: SandboxSession | None)
         if rec is None:
             continue
         cell.outputs = [nbformat.from_dict(o) for o in rec.outputs]
-        if rec.status in ("timeout", "crashed"):
+        if rec.status in CELL_FLAGS:
             cell.outputs.append(
                 nbformat.v4.new_output(
                     "stream",

@@ -14,7 +14,7 @@ from dlgrade.paths import CoursePaths
 from dlgrade.report import exports, render
 from dlgrade.report.course import course_overview
 from dlgrade.report.load import GradebookInfo, load_assignment, load_gradebook, order_assignments
-from dlgrade.report.model import Submission
+from dlgrade.report.model import GradedSubmission
 
 EXPORT_FORMATS = ("canvas", "moodle", "tests", "review", "nbgrader")
 
@@ -44,7 +44,7 @@ class ClassReport(LoggingConfigurable):
         self,
         paths: CoursePaths,
         name: str,
-        subs: Sequence[Submission],
+        subs: Sequence[GradedSubmission],
         gradebook: GradebookInfo,
         course_link: str | None = None,
     ) -> Path:
@@ -58,7 +58,7 @@ class ClassReport(LoggingConfigurable):
     def course(
         self,
         paths: CoursePaths,
-        by_assignment: dict[str, list[Submission]],
+        by_assignment: dict[str, list[GradedSubmission]],
         order: list[str],
         gradebook: GradebookInfo,
     ) -> Path:
@@ -108,7 +108,7 @@ class GradeExport(LoggingConfigurable):
     def write(
         self,
         paths: CoursePaths,
-        by_assignment: dict[str, list[Submission]],
+        by_assignment: dict[str, list[GradedSubmission]],
         order: list[str],
         gradebook: GradebookInfo,
         scope: str,
@@ -164,7 +164,7 @@ class Course:
 
     gradebook: GradebookInfo
     order: list[str]
-    submissions: dict[str, list[Submission]]
+    submissions: dict[str, list[GradedSubmission]]
 
 
 def load_course(paths: CoursePaths, assignments: Sequence[str]) -> Course:

@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from dlgrade.grading.results import Status, Unrecorded
 from dlgrade.report.load import GradebookInfo
-from dlgrade.report.model import ABSENT, Submission
+from dlgrade.report.model import GradedSubmission
 from dlgrade.report.stats import assignment_max
 
 
@@ -49,7 +50,7 @@ class Cell:
 
     @property
     def needs_review(self) -> bool:
-        return self.status not in ("graded", ABSENT) or bool(self.flags)
+        return self.status not in (Status.GRADED, Unrecorded.ABSENT) or bool(self.flags)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class CourseOverview:
 
 
 def assignment_row(
-    name: str, subs: Sequence[Submission], duedate: datetime | None
+    name: str, subs: Sequence[GradedSubmission], duedate: datetime | None
 ) -> AssignmentRow:
     scores = [s.score for s in subs if s.graded]
     return AssignmentRow(
@@ -92,7 +93,7 @@ def assignment_row(
 
 
 def course_overview(
-    by_assignment: Mapping[str, Sequence[Submission]],
+    by_assignment: Mapping[str, Sequence[GradedSubmission]],
     order: Sequence[str],
     gradebook: GradebookInfo | None = None,
 ) -> CourseOverview:
@@ -115,7 +116,7 @@ def course_overview(
         for a in order:
             sub = lookup.get((a, student))
             if sub is None:
-                cells[a] = Cell(ABSENT, None)
+                cells[a] = Cell(Unrecorded.ABSENT, None)
             else:
                 score = sub.score if sub.scored else None
                 cells[a] = Cell(sub.status, score, sub.late, sub.score, sub.flags)

@@ -9,10 +9,11 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from dlgrade.grading.results import Unrecorded
 from dlgrade.paths import atomic_write
 from dlgrade.report.course import Cell, CourseOverview
 from dlgrade.report.load import GradebookInfo
-from dlgrade.report.model import Submission
+from dlgrade.report.model import GradedSubmission
 from dlgrade.report.plots import fmt
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def lms_score(cell: Cell, non_graded: str = "blank") -> float | None:
     results with nothing earned: invalid, or submitted but missing/unreadable results."""
     if cell.score is not None:
         return cell.score
-    if cell.status == "absent" or non_graded == "blank":
+    if cell.status == Unrecorded.ABSENT or non_graded == "blank":
         return None
     return 0.0 if non_graded == "zero" else cell.raw_score
 
@@ -121,7 +122,7 @@ def moodle_csv(
     return csv_text([*MOODLE_IDENTITY, *names], rows)
 
 
-def tests_csv(subs: Iterable[Submission]) -> str:
+def tests_csv(subs: Iterable[GradedSubmission]) -> str:
     """One row per test result; a submission without test results still gets one row."""
     rows = []
     for s in subs:
@@ -138,7 +139,7 @@ def tests_csv(subs: Iterable[Submission]) -> str:
     return csv_text(TEST_COLUMNS, rows)
 
 
-def review_csv(subs: Iterable[Submission], non_graded: str = "blank") -> str:
+def review_csv(subs: Iterable[GradedSubmission], non_graded: str = "blank") -> str:
     """One row per submission a TA should look at (not fully graded, or graded with a
     flag), with the score the LMS exports received for it."""
     rows = []

@@ -10,8 +10,9 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote
 
+from dlgrade.grading.results import Unrecorded
 from dlgrade.paths import CoursePaths
-from dlgrade.report.model import MISSING, UNREADABLE, Submission, parse_results
+from dlgrade.report.model import GradedSubmission, parse_results
 
 log = logging.getLogger(__name__)
 _SENTINEL = "@@DLGRADE_STUDENT@@"
@@ -29,19 +30,23 @@ def graded_students(paths: CoursePaths, assignment: str) -> list[str]:
     return sorted(s for s in found if not s.startswith("."))
 
 
-def read_submission(paths: CoursePaths, student: str, assignment: str) -> Submission:
+def read_submission(paths: CoursePaths, student: str, assignment: str) -> GradedSubmission:
     """The submission of `student` for `assignment`; `missing`/`unreadable` when it cannot be read."""
     path = paths.results(student, assignment)
     if not path.is_file():
-        return Submission(student, assignment, MISSING, "no results.json (not graded yet?)")
+        return GradedSubmission(
+            student, assignment, Unrecorded.MISSING, "no results.json (not graded yet?)"
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
-        return Submission(student, assignment, UNREADABLE, f"cannot read results.json: {err}")
+        return GradedSubmission(
+            student, assignment, Unrecorded.UNREADABLE, f"cannot read results.json: {err}"
+        )
     return parse_results(data, student, assignment)
 
 
-def load_assignment(paths: CoursePaths, assignment: str) -> list[Submission]:
+def load_assignment(paths: CoursePaths, assignment: str) -> list[GradedSubmission]:
     """Every submission of `assignment`: graded ones and those submitted but without results."""
     students = set(paths.students(assignment)) | set(graded_students(paths, assignment))
     return [read_submission(paths, s, assignment) for s in sorted(students)]

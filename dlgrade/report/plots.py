@@ -14,8 +14,8 @@ from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from dlgrade.report.course import AssignmentRow
-from dlgrade.report.model import Submission
-from dlgrade.report.stats import Bin, Item
+from dlgrade.report.model import GradedSubmission
+from dlgrade.report.stats import Bin, Item, fmt
 
 RC = {
     "svg.fonttype": "none",
@@ -28,12 +28,6 @@ RC = {
 PASS, WARN, FAIL, MUTED = "#2e7d32", "#f9a825", "#c62828", "#78909c"
 _URL = re.compile(r"url\(#([^)]+)\)")
 _UNPRINTABLE = re.compile(r"[^\S ]|[\x00-\x1f\x7f]")
-
-
-def fmt(value: float, digits: int = 4) -> str:
-    """A number without float noise or a trailing `.0`: 37.0 → "37", 0.125 → "0.125"."""
-    out = f"{value:.{digits}f}".rstrip("0").rstrip(".")
-    return "0" if out in ("-0", "") else out
 
 
 def label(value: str, limit: int = 32) -> str:
@@ -144,7 +138,7 @@ def pass_rate_plot(items: Sequence[Item], prefix: str = "pass-rates") -> Markup:
         return to_svg(fig, prefix, data, "Pass rate per test")
 
 
-def timing_plot(subs: Sequence[Submission], prefix: str = "timing") -> Markup:
+def timing_plot(subs: Sequence[GradedSubmission], prefix: str = "timing") -> Markup:
     """One bar per submission, slowest first; `data-student/-seconds/-status` per bar."""
     data = {}
     many = len(subs) > 40

@@ -8,9 +8,10 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from dlgrade.grading.results import Status
 from dlgrade.report import plots, stats
 from dlgrade.report.course import CourseOverview
-from dlgrade.report.model import Submission
+from dlgrade.report.model import GradedSubmission
 from dlgrade.sanitize import PAGE_CSP
 
 
@@ -33,6 +34,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["csp"] = PAGE_CSP
+    env.globals["Status"] = Status
     env.filters["num"] = _num
     env.filters["corr"] = _corr
     return env
@@ -40,7 +42,7 @@ def environment() -> Environment:
 
 def assignment_html(
     name: str,
-    subs: Sequence[Submission],
+    subs: Sequence[GradedSubmission],
     *,
     bins: int = 10,
     group_limit: int = 25,

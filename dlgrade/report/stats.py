@@ -10,10 +10,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlgrade.report.model import GRADED, Submission, TestResult
+from dlgrade.grading.results import Status, TestResult
+from dlgrade.report.model import GradedSubmission
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _SPACE = re.compile(r"\s+")
+
+
+def fmt(value: float, digits: int = 4) -> str:
+    """A number without float noise or a trailing `.0`: 37.0 → "37", 0.125 → "0.125"."""
+    out = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    return "0" if out in ("-0", "") else out
 
 
 @dataclass(frozen=True)
@@ -29,7 +36,7 @@ class Summary:
     max_score: float
 
 
-def assignment_max(subs: Sequence[Submission]) -> float:
+def assignment_max(subs: Sequence[GradedSubmission]) -> float:
     """The assignment's maximum score: the most common max_score among its results."""
     values = [s.max_score for s in subs if s.max_score > 0 and s.graded]
     values = values or [s.max_score for s in subs if s.max_score > 0]
@@ -53,13 +60,15 @@ def summarize(values: Sequence[float], max_score: float = 0.0) -> Summary:
     )
 
 
-def score_summary(subs: Sequence[Submission]) -> Summary:
+def score_summary(subs: Sequence[GradedSubmission]) -> Summary:
     return summarize([s.score for s in subs if s.graded], assignment_max(subs))
 
 
-def count_statuses(subs: Sequence[Submission]) -> dict[str, int]:
+def count_statuses(subs: Sequence[GradedSubmission]) -> dict[str, int]:
     counts = Counter(s.status for s in subs)
-    return {status: counts[status] for status in sorted(counts, key=lambda k: (k != GRADED, k))}
+    return {
+        status: counts[status] for status in sorted(counts, key=lambda k: (k != Status.GRADED, k))
+    }
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,7 @@ def bin_values(
     ]
 
 
-def histogram(subs: Sequence[Submission], bins: int = 10) -> list[Bin]:
+def histogram(subs: Sequence[GradedSubmission], bins: int = 10) -> list[Bin]:
     """Score distribution of the graded submissions over [0, max] (widened to fit every score)."""
     graded = [(s.student, s.score) for s in subs if s.graded]
     top = max([assignment_max(subs), *(v for _, v in graded)])
@@ -137,14 +146,14 @@ class Item:
         return self.passed / self.n if self.n else 0.0
 
 
-def item_analysis(subs: Sequence[Submission]) -> list[Item]:
+def item_analysis(subs: Sequence[GradedSubmission]) -> list[Item]:
     """Per-test pass rates and point-biserial correlations, hardest test first.
 
     `r_total` correlates passing the test with the submission's total score; `r_rest`
     with the total minus this test's own points (the corrected item-total correlation).
     """
     graded = [s for s in subs if s.graded]
-    by_test: dict[str, list[tuple[Submission, TestResult]]] = defaultdict(list)
+    by_test: dict[str, list[tuple[GradedSubmission, TestResult]]] = defaultdict(list)
     for s in graded:
         seen = set()
         for t in s.tests:
@@ -195,7 +204,7 @@ class FailureGroup:
         return len(self.students)
 
 
-def failure_groups(subs: Sequence[Submission]) -> list[FailureGroup]:
+def failure_groups(subs: Sequence[GradedSubmission]) -> list[FailureGroup]:
     """Failed tests of graded submissions grouped by test and message, most frequent first."""
     groups: dict[tuple[str, str], list[tuple[str, TestResult]]] = defaultdict(list)
     for s in subs:
@@ -222,21 +231,21 @@ def failure_groups(subs: Sequence[Submission]) -> list[FailureGroup]:
     return sorted(out, key=lambda g: (-g.count, g.test_id, g.message))
 
 
-def not_graded(subs: Sequence[Submission]) -> list[Submission]:
+def not_graded(subs: Sequence[GradedSubmission]) -> list[GradedSubmission]:
     return sorted((s for s in subs if not s.graded), key=lambda s: (s.status, s.student))
 
 
-def late(subs: Sequence[Submission]) -> list[Submission]:
+def late(subs: Sequence[GradedSubmission]) -> list[GradedSubmission]:
     return sorted((s for s in subs if s.late), key=lambda s: (s.submitted_at or "", s.student))
 
 
-def timed(subs: Sequence[Submission]) -> list[Submission]:
+def timed(subs: Sequence[GradedSubmission]) -> list[GradedSubmission]:
     """Submissions with a grading time, slowest first."""
     with_time = [s for s in subs if s.execution_time is not None]
     return sorted(with_time, key=lambda s: (-(s.execution_time or 0.0), s.student))
 
 
-def timing_summary(subs: Sequence[Submission]) -> tuple[Summary, float]:
+def timing_summary(subs: Sequence[GradedSubmission]) -> tuple[Summary, float]:
     """Summary of grading times and their total (seconds)."""
     times = [s.execution_time for s in subs if s.execution_time is not None]
     return summarize(times), float(sum(times))

@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
+from dlgrade.grading.results import Result
 from dlgrade.report import stats
-from dlgrade.report.model import Submission, parse_results, text
-from dlgrade.report.plots import fmt
+from dlgrade.report.model import GradedSubmission, summary_submission
+from dlgrade.report.stats import fmt
 
 TOP_FAILED = 5
 
 
-def _submission(data: Any) -> Submission:
-    data = data if isinstance(data, dict) else {}
-    return parse_results(data, text(data.get("student"), 200), text(data.get("assignment"), 200))
-
-
-def format_summary(results: list[dict]) -> str:
+def format_summary(results: Sequence[Result]) -> str:
     """Counts by status, mean and median of the graded scores, the five most failed tests."""
-    return summary_table([_submission(r) for r in results])
+    return summary_table([summary_submission(r) for r in results])
 
 
-def summary_table(subs: Sequence[Submission]) -> str:
+def summary_table(subs: Sequence[GradedSubmission]) -> str:
     """`format_summary` for submissions already loaded: one block per assignment."""
     assignments = sorted({s.assignment for s in subs if s.assignment})
     if len(assignments) > 1:
@@ -36,7 +31,7 @@ def summary_table(subs: Sequence[Submission]) -> str:
     return _assignment_table(subs)
 
 
-def _assignment_table(subs: Sequence[Submission]) -> str:
+def _assignment_table(subs: Sequence[GradedSubmission]) -> str:
     assignments = sorted({s.assignment for s in subs if s.assignment})
     title = f"{len(subs)} submission{'' if len(subs) == 1 else 's'}"
     lines = [title + (f" of {', '.join(assignments)}" if assignments else "")]

@@ -205,6 +205,8 @@ def warm_up() -> None:
     import dlgrade.sandbox.builtins  # noqa: F401
     import dlgrade.sandbox.worker  # noqa: F401
 
+    dlgrade.sandbox.worker.warm_torch(torch)
+
     try:
         import matplotlib.pyplot  # noqa: F401
     except ImportError:

@@ -7,8 +7,8 @@ import shutil
 import nbformat
 import pytest
 
-from dlgrade.demo import simulate_class
-from dlgrade.grading.variants import build_for
+from dlgrade.authoring.demo import simulate_class
+from dlgrade.authoring.variants import build_for
 from tests.conftest import WORK, Course, copy_of_assignment, score_summary
 
 pytestmark = pytest.mark.docker

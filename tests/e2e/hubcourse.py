@@ -12,7 +12,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
-from dlgrade.grading.variants import build, list_variants
+from dlgrade.authoring.variants import build, list_variants
 from dlgrade.notebook import grade_id, is_experiment, is_grade, is_solution, read_notebook
 
 MIN_FRAGMENT = 12  # shorter code fragments ("return x") are too common to prove a leak

@@ -10,10 +10,11 @@ from rich.console import Console
 
 from dlgrade.grading.batch import Job
 from dlgrade.grading.progress import BatchProgress, submission_states
+from dlgrade.grading.results import Result, Status
 
 
-def _result(student: str, status: str = "graded", score: float = 4.0) -> dict:
-    return {"student": student, "status": status, "score": score, "max_score": 5.0}
+def _result(student: str, status: str = "graded", score: float = 4.0, **fields) -> Result:
+    return Result(Status(status), score=score, max_score=5.0, student=student, **fields)
 
 
 def test_off_a_terminal_each_submission_is_one_plain_line():
@@ -21,7 +22,7 @@ def test_off_a_terminal_each_submission_is_one_plain_line():
     out = io.StringIO()
     console = Console(file=out, force_terminal=False, width=200)
     with BatchProgress(2, "hello", console=console) as progress:
-        progress(Job("hello", "[bold]ada[/bold]"), {**_result("ada"), "execution_time": 1.25})
+        progress(Job("hello", "[bold]ada[/bold]"), _result("ada", execution_time=1.25))
         progress(Job("hello", "ben"), _result("ben", "timeout", 0.0))
     lines = out.getvalue().splitlines()
     assert lines == [
@@ -38,15 +39,16 @@ def test_status_shows_pending_graded_and_resubmitted(course):
     for student in ("ben", "cy"):
         out = course.paths.results(student, "hello")
         out.parent.mkdir(parents=True)
-        out.write_text(json.dumps({**_result(student, "crashed"), "status_detail": "it died"}))
+        result = _result(student, "crashed", status_detail="it died")
+        out.write_text(json.dumps(result.to_json()))
     nb = course.paths.submitted("cy", "hello") / "hello.ipynb"
     later = os.stat(course.paths.results("cy", "hello")).st_mtime + 10
     os.utime(nb, (later, later))
-    rows = {r["student"]: r for r in submission_states(course.paths, "hello")}
-    assert rows["ada"]["state"] == "pending"
-    assert (rows["ben"]["state"], rows["ben"]["detail"], rows["ben"]["score"]) == (
+    rows = {r.student: r for r in submission_states(course.paths, "hello")}
+    assert rows["ada"].state == "pending"
+    assert (rows["ben"].state, rows["ben"].detail, rows["ben"].score) == (
         "crashed",
         "it died",
         "4/5",
     )
-    assert rows["cy"]["state"] == "changed"
+    assert rows["cy"].state == "changed"

@@ -15,7 +15,7 @@ import shutil
 import nbformat
 import pytest
 
-from dlgrade.grading.variants import build_for
+from dlgrade.authoring.variants import build_for
 from tests.conftest import copy_of_assignment
 
 pytestmark = pytest.mark.slow

@@ -25,7 +25,7 @@ import sys
 import nbformat
 import pytest
 
-from dlgrade.grading.variants import Variant, apply_variant, build_for
+from dlgrade.authoring.variants import Variant, apply_variant, build_for
 from dlgrade.notebook import grade_id, is_solution
 from tests.conftest import copy_of_assignment
 from tests.integrity.lazy_cells import HOSTILE_GENERATE, LAZY

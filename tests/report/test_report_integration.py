@@ -27,6 +27,7 @@ def test_reports_and_nbgrader_export_agree_on_autograder_results(course):
     """After the autograder's results are stored in the gradebook, do our exports, nbgrader's
     CSV (ours and `nbgrader export`'s) and the summary all give each student the same score?"""
     from dlgrade.gradebook import store_results
+    from dlgrade.grading.results import Result
 
     course.submit("ref", course.notebook("reference"))
     course.submit("blank", course.notebook("blank"))
@@ -34,7 +35,8 @@ def test_reports_and_nbgrader_export_agree_on_autograder_results(course):
     results = course.grade(workers=1)
     assert {r["status"] for r in results.values()} == {"graded", "invalid"}
     paths = course.paths
-    store_results(paths, list(results.values()))
+    stored = [Result.from_json(r) for r in results.values()]
+    store_results(paths, stored)
 
     written = {p.name: p for p in build_reports(paths, ["hello"])}
     nbgrader_rows = {r["student_id"]: r for r in read_csv(written["nbgrader-course.csv"])}
@@ -55,5 +57,5 @@ def test_reports_and_nbgrader_export_agree_on_autograder_results(course):
     )  # fmt: skip
     assert read_csv(theirs) == read_csv(written["nbgrader-course.csv"])
 
-    text = format_summary(list(results.values()))
+    text = format_summary(stored)
     assert f"{len(results)} submissions of hello" in text

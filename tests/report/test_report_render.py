@@ -6,9 +6,9 @@ from html.parser import HTMLParser
 
 import pytest
 
+from dlgrade.grading.results import TestResult as Result
 from dlgrade.report.course import course_overview
-from dlgrade.report.model import Submission
-from dlgrade.report.model import TestResult as Result
+from dlgrade.report.model import GradedSubmission
 from dlgrade.report.render import assignment_html, course_html
 
 
@@ -28,18 +28,18 @@ def tags(html: str) -> list[str]:
 
 
 def passed_test() -> Result:
-    return Result("t::a", "a", "x", 1.0, 1.0, False, "passed", "", "visible", 0.1)
+    return Result("a", "t::a", "x", 1.0, 1.0, False, "passed", "", "visible", 0.1)
 
 
 CASES = {
     "empty": [],
     "all broken": [
-        Submission("s1", "a", "invalid", "not a notebook"),
-        Submission("s2", "a", "crashed", "killed", execution_time=3.0),
-        Submission("s3", "a", "missing", "no results.json"),
+        GradedSubmission("s1", "a", "invalid", "not a notebook"),
+        GradedSubmission("s2", "a", "crashed", "killed", execution_time=3.0),
+        GradedSubmission("s3", "a", "missing", "no results.json"),
     ],
     "one student": [
-        Submission("s1", "a", "graded", score=1.0, max_score=1.0, tests=(passed_test(),))
+        GradedSubmission("s1", "a", "graded", score=1.0, max_score=1.0, tests=(passed_test(),))
     ],
 }
 
@@ -62,8 +62,10 @@ def test_degenerate_assignments_render(case):
 def test_markup_in_names_and_messages_is_escaped():
     """Do a student name and a failure message full of markup come out as text?"""
     evil = '<img src=x onerror="alert(1)">'
-    bad = Result("t::a", "a", "x", 0.0, 1.0, False, "failed", evil, "visible", 0.1)
-    subs = [Submission(evil, "a", "graded", score=0.0, max_score=1.0, tests=(bad,), late=True)]
+    bad = Result("a", "t::a", "x", 0.0, 1.0, False, "failed", evil, "visible", 0.1)
+    subs = [
+        GradedSubmission(evil, "a", "graded", score=0.0, max_score=1.0, tests=(bad,), late=True)
+    ]
     html = assignment_html("a", subs) + course_html(course_overview({"a": subs}, ["a"]))
     assert "img" not in tags(html)
     assert "&lt;img src=x onerror=" in html

@@ -9,14 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import pointbiserialr
 
+from dlgrade.grading.results import TestResult as Result
 from dlgrade.report import stats
 from dlgrade.report.load import load_assignment
-from dlgrade.report.model import Submission
-from dlgrade.report.model import TestResult as Result
+from dlgrade.report.model import GradedSubmission
 
 
-def sub(student, score, status="graded", tests=(), max_score=10.0, **kw) -> Submission:
-    return Submission(
+def sub(student, score, status="graded", tests=(), max_score=10.0, **kw) -> GradedSubmission:
+    return GradedSubmission(
         student, "a", status, score=score, max_score=max_score, tests=tuple(tests), **kw
     )
 

@@ -1,13 +1,16 @@
 """The extension point for where student code runs.
 
 To add a backend, subclass :class:`SandboxBackend`, override :meth:`SandboxBackend.launch`
-(and :meth:`SandboxBackend.close` if it holds resources), then register it:
+(and :meth:`SandboxBackend.close` if it holds resources), then register it in the
+``dlgrade.sandbox_backends`` entry-point group of its package (as ``local`` and ``docker``
+are in dlgrade's pyproject.toml):
 
-    @register_backend("cluster")
-    class ClusterSandbox(SandboxBackend): ...
+    [project.entry-points."dlgrade.sandbox_backends"]
+    cluster = "mypackage.sandbox:ClusterSandbox"
 
-or expose it in the ``dlgrade.sandbox_backends`` entry-point group. Pick it in
-``nbgrader_config.py`` with ``c.Autograder.sandbox_backend = "cluster"``.
+(or, inside one process only, with ``@register_backend("cluster")``). Pick it in
+``nbgrader_config.py`` with ``c.Autograder.sandbox_backend = "cluster"``; a name that is not
+registered is refused when the config is loaded, naming the known backends.
 
 A launched sandbox runs ``python -m dlgrade.sandbox.worker`` (or the same code forked from
 a warm process), speaking :mod:`dlgrade.sandbox.protocol` over its stdin/stdout. Deadlines,
@@ -30,7 +33,9 @@ from traitlets.config import LoggingConfigurable
 
 from dlgrade.sandbox.protocol import read_sandbox_frame
 
+BACKEND_GROUP = "dlgrade.sandbox_backends"
 BACKENDS: dict[str, type[SandboxBackend]] = {}
+"""Backends registered in this process with `register_backend` (tests, notebooks)."""
 MIN_PROCESS_MEMORY_MB = 512
 
 BOUNDARY = """\
@@ -71,7 +76,8 @@ What may leave (only this, only over stdout, only as protocol frames):
 
 
 def register_backend(name: str):
-    """Class decorator: make a backend available under `name` in config."""
+    """Class decorator: make a backend available under `name` in this process (a
+    backend for every process belongs in the entry-point group, BACKEND_GROUP)."""
 
     def deco(cls: type[SandboxBackend]) -> type[SandboxBackend]:
         BACKENDS[name] = cls
@@ -80,22 +86,18 @@ def register_backend(name: str):
     return deco
 
 
-def get_backend_class(name: str) -> type[SandboxBackend]:
-    """The backend class registered as `name` (built-ins, then entry points)."""
-    import dlgrade.sandbox.backends.local  # noqa: F401  (registers "local")
+def backend_names() -> list[str]:
+    """The registered backends: BACKEND_GROUP's entry points and `register_backend`'s."""
+    return sorted({ep.name for ep in entry_points(group=BACKEND_GROUP)} | set(BACKENDS))
 
-    if name not in BACKENDS:
-        try:
-            import dlgrade.sandbox.backends.docker  # noqa: F401  (registers "docker")
-        except ImportError:
-            pass
-    if name not in BACKENDS:
-        for ep in entry_points(group="dlgrade.sandbox_backends"):
-            if ep.name == name:
-                BACKENDS[name] = ep.load()
-    if name not in BACKENDS:
-        raise KeyError(f"unknown sandbox backend {name!r}; known: {sorted(BACKENDS)}")
-    return BACKENDS[name]
+
+def get_backend_class(name: str) -> type[SandboxBackend]:
+    """The backend class registered as `name`; KeyError naming the known ones."""
+    if name in BACKENDS:
+        return BACKENDS[name]
+    for ep in entry_points(group=BACKEND_GROUP, name=name):
+        return ep.load()
+    raise KeyError(f"unknown sandbox backend {name!r}; known: {', '.join(backend_names())}")
 
 
 @dataclass
@@ -246,6 +248,10 @@ class SandboxBackend(LoggingConfigurable):
     def launch(self, job: SandboxJob) -> SandboxProcess:
         """Start one fresh sandbox for `job` and return it once its pipes are connected."""
         raise NotImplementedError
+
+    def prepare(self, job: SandboxJob) -> None:
+        """Optionally start, without waiting, what `launch` will need for `job.slot` (a
+        warm template). Called once per grading process; a failure here is `launch`'s."""
 
     def close(self) -> None:
         """Release what the backend holds. Called once when the grader is done."""

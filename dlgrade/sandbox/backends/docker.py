@@ -26,7 +26,6 @@ from dlgrade.sandbox.backends.base import (
     SandboxBackend,
     SandboxJob,
     SandboxProcess,
-    register_backend,
 )
 
 SANDBOX_HOME = "/sandbox"
@@ -105,7 +104,6 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_.-]+", "-", text).strip("-.")[:40] or "job"
 
 
-@register_backend("docker")
 class DockerSandbox(SandboxBackend):
     """Sandboxes as locked-down, network-less Docker containers of the grader image."""
 

@@ -35,7 +35,6 @@ from dlgrade.sandbox.backends.base import (
     SandboxJob,
     SandboxProcess,
     kill_process_group,
-    register_backend,
 )
 from dlgrade.sandbox.backends.uids import UidPool
 from dlgrade.sandbox.zygote import runtime_paths
@@ -96,6 +95,7 @@ class Zygote:
         self.jailed = jailed  # inside bubblewrap's allow-list (else rlimits only)
         self.buf = b""
         self.own_pids: frozenset[int] = frozenset()  # the template's processes, once ready
+        self.ready = False
 
     def kill_leftovers(self) -> None:
         """Kill what earlier sandboxes of this template left running (a process that
@@ -154,7 +154,6 @@ class ForkedProcess(SandboxProcess):
         self.close_pipes()
 
 
-@register_backend("local")
 class LocalSandbox(SandboxBackend):
     """Sandboxes as local processes isolated with bubblewrap and rlimits."""
 
@@ -296,12 +295,16 @@ class LocalSandbox(SandboxBackend):
         if not self.prefork:
             return self._launch_cold(job)
         zygote = self._zygotes.get(job.slot)
-        if zygote is None or not zygote.alive():
-            zygote = self._start_zygote(job)
+        if zygote is not None and not zygote.alive():
+            zygote.stop()
+            zygote = None
+        if zygote is None or not zygote.ready:
+            zygote = self._await_zygote(zygote or self._spawn_zygote(job))
+            self._zygotes.pop(job.slot, None)
             if zygote is None:
                 return self._launch_cold(job)
             self._zygotes[job.slot] = zygote
-        elif zygote.jailed:
+        if zygote.jailed:
             self.allowlist(self._uid(job.slot)).refuse_exposed(job.hide)
         zygote.kill_leftovers()
         to_child, from_parent = os.pipe()
@@ -319,7 +322,13 @@ class LocalSandbox(SandboxBackend):
             os.close(from_child)
         return ForkedProcess(from_parent, to_parent, zygote, pid)
 
-    def _start_zygote(self, job: SandboxJob) -> Zygote | None:
+    def prepare(self, job: SandboxJob) -> None:
+        """Start the slot's template now, without waiting for it: it imports torch while
+        the grading process imports its own modules; the first `launch` waits for it."""
+        if self.prefork and job.slot not in self._zygotes:
+            self._zygotes[job.slot] = self._spawn_zygote(job)
+
+    def _spawn_zygote(self, job: SandboxJob) -> Zygote:
         parent, child = socket.socketpair()
         uid = self._uid(job.slot)
         sizes = [str(self.tmpfs_limit_mb * 2**20), str(self.shm_limit_mb * 2**20)]
@@ -348,12 +357,16 @@ class LocalSandbox(SandboxBackend):
             child.close()
             for fd in fds:
                 os.close(fd)
-        zygote = Zygote(popen, parent, jailed=bwrap is not None)
+        return Zygote(popen, parent, jailed=bwrap is not None)
+
+    def _await_zygote(self, zygote: Zygote) -> Zygote | None:
+        """The template once it is ready; None (and cold starts from now on) when
+        forked sandboxes cannot get their own namespaces here."""
         try:
             state = zygote.read_line(self.zygote_start_timeout)
         except (EOFError, OSError):
             state = "dead"
-        zygote.own_pids = frozenset(descendants(popen.pid))
+        zygote.own_pids = frozenset(descendants(zygote.popen.pid))
         if state != "ready":
             zygote.stop()
             self.log.warning(
@@ -363,6 +376,7 @@ class LocalSandbox(SandboxBackend):
             )
             self.prefork = False
             return None
+        zygote.ready = True
         return zygote
 
     def close(self) -> None:

@@ -16,6 +16,7 @@ from traitlets.config import Config
 from dlgrade.cluster import slurm_cli
 from dlgrade.cluster.slurm import SlurmExecutor
 from dlgrade.grading import batch
+from dlgrade.grading.autograder import Autograder
 from dlgrade.paths import CoursePaths, atomic_write
 
 STUDENTS, ASSIGNMENTS = 300, 12
@@ -28,19 +29,19 @@ def throughput(
     """Seconds to grade every submission of `assignment` locally (`parallel` workers), then
     through one SLURM array (`%parallel`, `per_task` submissions per task)."""
     jobs = [batch.Job(assignment, s) for s in paths.students(assignment)]
-    t = time.monotonic()
-    local = batch.run_batch(config, paths, jobs, parallel)
-    local_s = time.monotonic() - t
     cfg = Config(config)
+    cfg.Autograder.workers = parallel
     cfg.SlurmExecutor.max_parallel = parallel
     cfg.SlurmExecutor.submissions_per_task = per_task
     cfg.SlurmExecutor.poll_interval = 1.0
-    executor = SlurmExecutor(config=cfg)
     t = time.monotonic()
-    remote = executor.run(cfg, paths, jobs, parallel)
+    local = Autograder(config=cfg, executor="local").grade_jobs(paths, jobs)
+    local_s = time.monotonic() - t
+    t = time.monotonic()
+    remote = Autograder(config=cfg, executor="slurm").grade_jobs(paths, jobs)
     slurm_s = time.monotonic() - t
-    same = sorted((r["student"], r["score"]) for r in local) == sorted(
-        (r["student"], r["score"]) for r in remote
+    same = sorted((r.student, r.score) for r in local) == sorted(
+        (r.student, r.score) for r in remote
     )
     return {
         "assignment": assignment,

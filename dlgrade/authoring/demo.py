@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nbformat
 
-from dlgrade.grading.variants import build_for, list_variants
+from dlgrade.authoring.variants import build_for, list_variants
 from dlgrade.paths import CoursePaths
 
 TIMESTAMP = "2026-11-20 10:00:00.000000 UTC"
