@@ -11,7 +11,7 @@ pytestmark = pytest.mark.task("test_sgld_step")
 
 NOISE_RULE = (
     "draw the noise once per step as torch.randn(x.shape, generator=generator, "
-    "dtype=x.dtype, device=x.device)"
+    "dtype=x.dtype).to(x.device)"
 )
 
 

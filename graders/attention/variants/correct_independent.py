@@ -152,8 +152,8 @@ def generate(model, idx, max_new_tokens, temperature=1.0, top_k=None, generator=
                 vals, ids = torch.topk(z, k, dim=-1)
                 z = torch.full_like(z, float("-inf")).scatter(-1, ids, vals)
             probs = F.softmax(z, dim=-1)
-            next_token = torch.multinomial(probs, num_samples=1, generator=generator)
-        idx = torch.cat([idx, next_token], dim=1)
+            next_token = torch.multinomial(probs.cpu(), num_samples=1, generator=generator)
+        idx = torch.cat([idx, next_token.to(idx.device)], dim=1)
     return idx
 ''',
 }

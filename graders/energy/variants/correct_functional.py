@@ -19,7 +19,7 @@ def sgld_step(x, energy_fn, step_size, noise_std=None, generator=None):
     if generator is None:
         noise = torch.randn_like(x)
     else:
-        noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+        noise = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
     scale = math.sqrt(step_size) if noise_std is None else float(noise_std)
     with torch.enable_grad():
         z = x.detach().clone().requires_grad_()
@@ -39,7 +39,7 @@ def sgld_sample(energy_fn, x0, n_steps, step_size, noise_std=None, generator=Non
         if generator is None:
             xi = torch.randn_like(x)
         else:
-            xi = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+            xi = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
         x = (x.detach() - step_size / 2 * g + scale * xi).detach()
     return x
 """,

@@ -31,7 +31,7 @@ def sgld_step(
     if generator is None:
         xi = torch.randn_like(x)
     else:
-        xi = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+        xi = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
     with torch.no_grad():
         return x.detach() - (step_size / 2) * grad + sigma * xi
 ''',

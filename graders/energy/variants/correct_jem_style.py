@@ -21,7 +21,7 @@ def sgld_step(x, energy_fn, step_size, noise_std=None, generator=None):
     if generator is None:
         eps = torch.randn_like(x_k)
     else:
-        eps = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+        eps = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
     x_k.data -= step_size / 2 * f_prime
     x_k.data += sigma * eps
     return x_k.detach()

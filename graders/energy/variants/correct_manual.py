@@ -18,7 +18,7 @@ def sgld_step(x, energy_fn, step_size, noise_std=None, generator=None):
     sigma = step_size**0.5 if noise_std is None else noise_std
     grad = torch.func.grad(lambda z: energy_fn(z).sum())(x.detach())
     if generator is not None:
-        xi = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+        xi = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
     else:
         xi = torch.randn_like(x)
     # func.grad's result still depends on the model's parameters: detach it
