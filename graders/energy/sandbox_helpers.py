@@ -96,10 +96,12 @@ def sgld_sample_facts(sample_fn, weights, x0, n_steps, step_size, noise_std, see
 
 
 def inputs_after(fn, args, kwargs):
-    """Call fn(*args, **kwargs); return its result and the tensor arguments afterwards."""
+    """Call fn(*args, **kwargs); return its result and the tensor arguments afterwards
+    (values, and whether each requires grad)."""
     out = fn(*args, **kwargs)
     after = [a.detach().clone() if isinstance(a, torch.Tensor) else None for a in args]
-    return {"out": out, "args_after": after}
+    grad = [bool(a.requires_grad) if isinstance(a, torch.Tensor) else False for a in args]
+    return {"out": out, "args_after": after, "args_require_grad": grad}
 
 
 def twice_with_generator(fn, args, kwargs, seed):

@@ -287,7 +287,8 @@ def test_step_leaves_parameter_grads(sub, oracle, seed):
 
 @pytest.mark.points(1)
 def test_step_keeps_input_and_dtype(sub, oracle, seed):
-    """Is x left unmodified, and does a float64 input give a float64 output?"""
+    """Is x left unmodified (values and requires_grad), and does a float64 input give a
+    float64 output?"""
     require_downhill(sub, oracle, seed)
     x = _x(seed)
     energy, _ = _quadratic(sub, oracle, seed)
@@ -297,6 +298,11 @@ def test_step_keeps_input_and_dtype(sub, oracle, seed):
     expect.true(
         expect.is_close(res["args_after"][0], x, rtol=0, atol=0),
         "sgld_step modified its input x in place: compute a new tensor",
+    )
+    expect.true(
+        res["args_require_grad"][0] is False,
+        "sgld_step switched on requires_grad of the caller's x (x.requires_grad_() changes "
+        "x itself): take the gradient with respect to x.detach().requires_grad_()",
     )
     out = expect.tensor(res["out"], "sgld_step should return a tensor")
     expect.true(
