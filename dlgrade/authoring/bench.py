@@ -199,9 +199,10 @@ def autograde_seconds(paths: CoursePaths, assignment: str, n: int, workers: int)
     submitted, autograded = f"submitted-{n}", f"autograded-{n}"
     source = paths.submitted_base()
     for i in range(n):
-        folder = paths.root / submitted / f"student{i:02d}"
+        student = f"student{i:02d}"
+        folder = paths.root / submitted / student / assignment
         if not folder.exists():
-            shutil.copytree(source / f"student{i:02d}", folder)
+            shutil.copytree(source / student / assignment, folder)
     cmd = [
         sys.executable,
         "-m",
