@@ -98,11 +98,10 @@ def grade(
 ) -> tuple[Result, nbformat.NotebookNode | None]:
     """Grade one notebook, its code run in a sandbox of `backend` (every submission)."""
     started = time.monotonic()
-    try:
-        submitted = read_notebook(inputs.submission_notebook)
-    except InvalidNotebook as exc:
-        return invalid_result(str(exc)), None
-    submitted, helpers = _restored(inputs, submitted)
+    read = _submission(inputs)
+    if isinstance(read, Result):
+        return read, None
+    submitted, helpers = read
     session = SandboxSession(backend, job, cells_to_run(submitted), helpers, inputs.settings)
     state = _grading_state(inputs, submitted, session)
     try:
@@ -121,15 +120,24 @@ def grade_bare(inputs: GradingInputs) -> tuple[Result, nbformat.NotebookNode | N
     """Grade a *trusted* notebook with its code run in this process, without a sandbox
     (grader authors' checks and the bench's baseline; never a student's submission)."""
     started = time.monotonic()
-    try:
-        submitted = read_notebook(inputs.submission_notebook)
-    except InvalidNotebook as exc:
-        return invalid_result(str(exc)), None
-    submitted, helpers = _restored(inputs, submitted)
+    read = _submission(inputs)
+    if isinstance(read, Result):
+        return read, None
+    submitted, helpers = read
     transport = InProcessTransport(execute_trusted(submitted), helpers)
     state = _grading_state(inputs, submitted, transport)
     plugin.run(str(inputs.graders_dir), state)
     return _graded(inputs, state, None, "bare", started), executed_notebook(submitted, None)
+
+
+def _submission(inputs: GradingInputs) -> tuple[nbformat.NotebookNode, str] | Result:
+    """The submitted notebook with its locked cells restored, and the graders' sandbox
+    helpers; or an invalid Result when the file is no notebook."""
+    try:
+        submitted = read_notebook(inputs.submission_notebook)
+    except InvalidNotebook as exc:
+        return invalid_result(str(exc))
+    return _restored(inputs, submitted)
 
 
 def _restored(inputs: GradingInputs, submitted) -> tuple[nbformat.NotebookNode, str]:
