@@ -232,13 +232,18 @@ def solution_digest(source: nbformat.NotebookNode) -> str:
     return h.hexdigest()
 
 
+def last_run(graders_dir: Path) -> dict | None:
+    """The report of the last mutation run (`mutation.json`), or None if there is none."""
+    path = graders_dir / REPORT_JSON
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def stale_mutation_run(paths: CoursePaths, assignment: str) -> list[str]:
     """Problems `dlgrade check` reports when the last run no longer describes the graders:
     graders or solution changed since, or equivalents listed for mutants it did not make."""
-    path = paths.graders(assignment) / REPORT_JSON
-    if not path.is_file():
+    report = last_run(paths.graders(assignment))
+    if report is None:
         return []
-    report = json.loads(path.read_text())
     source = read_notebook(paths.source(assignment) / f"{paths.notebook(assignment)}.ipynb")
     rerun = f"rerun `make mutate ASSIGNMENT={assignment}`"
     problems = []
@@ -257,10 +262,9 @@ def stale_mutation_run(paths: CoursePaths, assignment: str) -> list[str]:
 def unexplained_survivors(graders_dir: Path) -> list[str]:
     """Problems `dlgrade check` reports: survivors of the last run not listed as
     equivalent, and an assignment with graders but no mutation run."""
-    path = graders_dir / REPORT_JSON
-    if not path.is_file():
+    report = last_run(graders_dir)
+    if report is None:
         return [f"no {REPORT_JSON}: run `make mutate ASSIGNMENT={graders_dir.name}`"]
-    report = json.loads(path.read_text())
     equivalents = read_equivalents(graders_dir)
     return [
         f"mutant {m['id']} ({m['operator']} in {m['cell']}) survives and is not in {EQUIVALENTS}"
