@@ -24,6 +24,7 @@ c.Autograder.submission_time_limit = 300  # seconds for all of one submission (c
 c.Autograder.watchdog_time_limit = 0  # stop a hung grading process after this (0: derived)
 c.Autograder.cell_time_limit = 120  # seconds per notebook cell (then skipped and flagged)
 c.Autograder.notebook_time_limit = 180  # seconds to execute a submission's cells
+c.Autograder.start_time_limit = 60  # seconds a sandbox may take to boot (not a cell's time)
 c.SandboxBackend.memory_limit_mb = 3072
 c.SandboxBackend.max_processes = 64
 # Intake: a submission folder holds only regular files and folders (no links, devices,

@@ -83,6 +83,11 @@ class Autograder(LoggingConfigurable):
     notebook_time_limit = Float(
         180.0, help="Seconds all of a submission's cells may run, per sandbox start."
     ).tag(config=True)
+    start_time_limit = Float(
+        60.0,
+        help="Seconds a sandbox may take to boot, before its first cell starts; not "
+        "counted against any cell. A sandbox that never boots is recorded as such.",
+    ).tag(config=True)
     max_restarts = Integer(
         3, help="Sandbox restarts allowed per submission (after a crash or a timeout)."
     ).tag(config=True)
@@ -121,7 +126,7 @@ class Autograder(LoggingConfigurable):
             return self.watchdog_time_limit
         if not self.submission_time_limit:
             return None
-        restarts = (self.max_restarts + 1) * self.notebook_time_limit
+        restarts = (self.max_restarts + 1) * (self.notebook_time_limit + self.start_time_limit)
         return self.submission_time_limit + restarts + 120.0
 
     def worker_count(self) -> int:
@@ -155,6 +160,7 @@ class Autograder(LoggingConfigurable):
         return SessionSettings(
             cell_time_limit=self.cell_time_limit,
             notebook_time_limit=self.notebook_time_limit,
+            start_time_limit=self.start_time_limit,
             max_restarts=self.max_restarts,
             threads=self.torch_threads,
             seed=self.seed,

@@ -66,6 +66,9 @@ class CellRecord:
 class SessionSettings:
     cell_time_limit: float = 60.0
     notebook_time_limit: float = 180.0
+    start_time_limit: float = 60.0
+    """Seconds a sandbox may take to boot (until its first cell starts, or it is ready);
+    a busy machine's slow boot is not charged to the submission's first cell."""
     max_restarts: int = 3
     threads: int = 1
     seed: int = 0
@@ -137,14 +140,17 @@ class SandboxSession:
             proc.kill()
             self.events.append("the sandbox did not start")
             return
-        started = time.monotonic()
+        booted: float | None = None  # when the first cell started
         current: int | None = None
-        cell_started = started
+        phase_started = time.monotonic()
         while True:
-            deadline = min(
-                cell_started + self.settings.cell_time_limit,
-                started + self.settings.notebook_time_limit,
-            )
+            if booted is None:
+                deadline = phase_started + self.settings.start_time_limit
+            else:
+                deadline = min(
+                    phase_started + self.settings.cell_time_limit,
+                    booted + self.settings.notebook_time_limit,
+                )
             try:
                 header, _ = proc.recv(deadline)
             except TimeoutError:
@@ -155,14 +161,15 @@ class SandboxSession:
                 return
             event = header.get("event")
             if event == "cell_start" and isinstance(header.get("index"), int):
-                current, cell_started = header["index"], time.monotonic()
+                current, phase_started = header["index"], time.monotonic()
+                booted = phase_started if booted is None else booted
             elif event == "cell_done" and current in self.records:
                 rec = self.records[current]
                 if rec.status == "not run":
                     rec.error = _plain_error(header.get("error"))
                     rec.outputs = self._within_total(_plain_outputs(header.get("outputs")), rec)
                     rec.status = "error" if rec.error else "ok"
-                current = None
+                current, phase_started = None, time.monotonic()
             elif event == "helpers_failed":
                 self.helpers_error = header.get("error")
             elif event == "ready":

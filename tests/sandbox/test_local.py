@@ -161,3 +161,56 @@ def test_a_sandbox_that_stops_reading_cannot_hold_the_grader():
     finally:
         session.close()
         backend.close()
+
+
+def test_a_slow_boot_is_not_charged_to_the_first_cell():
+    """A sandbox held up while booting (a busy machine, simulated by stopping its
+    processes for 4 s) still runs its first cell, whose own limit is 2 s; a boot past
+    the start limit is recorded as a sandbox that did not start, the cell as not run."""
+    import signal
+    import threading
+
+    from dlgrade.sandbox.session import SandboxUnavailable
+
+    class Stalled(LocalSandbox):
+        def launch(self, job):
+            proc = super().launch(job)
+            threading.Thread(target=self.stall, args=(proc.popen.pid,), daemon=True).start()
+            return proc
+
+        @staticmethod
+        def stall(pid: int, seconds: float = 4.0) -> None:
+            stopped: set[int] = set()
+            until = time.monotonic() + seconds
+            while time.monotonic() < until:
+                for p in {pid} | descendants(pid):
+                    try:
+                        os.kill(p, signal.SIGSTOP)
+                        stopped.add(p)
+                    except ProcessLookupError:
+                        pass
+                time.sleep(0.02)
+            for p in stopped:
+                try:
+                    os.kill(p, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
+
+    backend = Stalled(prefork=False)
+    try:
+        session = probe_session(backend, "answer = 41 + 1\n", cell_limit=2)
+        try:
+            assert get(session, "answer") == 42
+        finally:
+            session.close()
+        assert session.records[0].status == "ok"
+
+        session = probe_session(backend, "answer = 42\n", cell_limit=2)
+        session.settings.start_time_limit = 1.5
+        with pytest.raises(SandboxUnavailable):
+            session.ensure_started()
+        session.close()
+        assert session.records[0].status == "not run"
+        assert "the sandbox timeout while starting" in session.events
+    finally:
+        backend.close()
