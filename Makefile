@@ -4,13 +4,15 @@ SHELL := /bin/bash
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
+COURSE ?=
 ASSIGNMENT ?=
 WORKERS ?= 0
 FORCE ?=
 MUTANTS ?= 60
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 DLGRADE = $(PY) -m dlgrade
-A_ARG = $(if $(ASSIGNMENT),--assignment=$(ASSIGNMENT))
+C_ARG = $(if $(COURSE),--course=$(COURSE))
+A_ARG = $(C_ARG) $(if $(ASSIGNMENT),--assignment=$(ASSIGNMENT))
 W_ARG = --Autograder.workers=$(WORKERS)
 F_ARG = $(if $(FORCE),--force)
 PYTEST_ARGS ?=
@@ -31,7 +33,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	bash scripts/ensure-system-deps.sh
 	touch $@
 
-release: setup ## Generate release/ from source/ (ASSIGNMENT=..., default all) and verify it
+release: setup ## Generate release/ from source/ (COURSE=intro|advanced, default advanced; ASSIGNMENT=..., default all) and verify it
 	$(DLGRADE) release $(A_ARG)
 
 autograde: setup ## Grade submitted/ (ASSIGNMENT=..., WORKERS=N, FORCE=1 to re-grade)
@@ -67,6 +69,6 @@ format: setup ## ruff format
 	$(PY) -m ruff check --fix dlgrade tests graders
 
 bench: setup ## Benchmarks: grading function, autograde end to end (marginal/fixed), 1→2 workers, mutants/min (QUICK=1: smoke)
-	$(DLGRADE) bench $(if $(QUICK),--quick)
+	$(DLGRADE) bench $(C_ARG) $(if $(QUICK),--quick)
 
 -include mk/*.mk

@@ -5,10 +5,8 @@ import os
 c = get_config()  # noqa: F821
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
-c.CourseDirectory.course_id = "dl-advanced"
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db")
-# Files in source/<assignment>/ that students get besides the notebook.
 c.Exchange.root = os.path.join(c.CourseDirectory.root, "exchange")
+# Files in source/<assignment>/ that students get besides the notebook.
 c.CourseDirectory.include = ["*.ipynb", "*.txt", "*.csv", "*.npy", "*.png", "*.md"]
 
 # Release: student versions without solutions or hidden tests.
@@ -42,3 +40,8 @@ c.Autograde.exporter_class = "dlgrade.nbgrader_api.InKernelGradingRefused"
 # Notebooks nbgrader renders (the formgrader's view of a submission, nbgrader's feedback)
 # pass through the platform's sanitizer first, whatever wrote them.
 c.HTMLExporter.preprocessors = ["dlgrade.hub.formgrader.SanitizedView"]
+
+# What is one course's own (its id, folders, gradebook) is in courses/<name>/nbgrader_config.py.
+# This loads the default course's; `dlgrade --course=NAME` (`make ... COURSE=NAME`) loads
+# another course's file after this one (dlgrade.courses).
+load_subconfig(os.path.join("courses", "advanced", "nbgrader_config.py"))  # noqa: F821

@@ -85,11 +85,18 @@ class CoursePaths(LoggingConfigurable):
         return sorted(found)
 
     def assignments(self) -> list[str]:
-        """Assignments that have a source folder, sorted."""
+        """Assignments that have a source folder holding their notebook, sorted (another
+        course's folder below this one's, source/intro/, is none of them)."""
         base = self.root / self.coursedir.source_directory
         if not base.is_dir():
             return []
-        return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+        return sorted(
+            p.name
+            for p in base.iterdir()
+            if p.is_dir()
+            and not p.name.startswith(".")
+            and (p / f"{self.notebook(p.name)}.ipynb").is_file()
+        )
 
 
 def atomic_write(path: os.PathLike | str, data: str | bytes) -> None:

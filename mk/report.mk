@@ -5,7 +5,7 @@ report: setup ## Class report(s) + CSV exports under reports/ (ASSIGNMENT=..., d
 	$(DLGRADE) report $(A_ARG)
 
 report-course: setup ## Every assignment's report, the course overview and the course-wide exports
-	$(DLGRADE) report
+	$(DLGRADE) report $(C_ARG)
 
 report-browser: ## Install Debian's Chromium for the rendered-report tests (needs root)
 	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \

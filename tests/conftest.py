@@ -14,9 +14,9 @@ import pytest
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
 
 from dlgrade.authoring.variants import reference_submission
+from dlgrade.courses import COURSES_FOLDER, course_names, load_config
 from dlgrade.grading import batch
 from dlgrade.grading.results import SCHEMA_FILE
 from dlgrade.paths import CoursePaths, use_this_environment
@@ -32,10 +32,10 @@ RESULTS_SCHEMA = json.loads(SCHEMA_FILE.read_text())
 class Course:
     """A course root on disk with helpers to submit and grade."""
 
-    def __init__(self, root: Path, assignment: str = "hello"):
+    def __init__(self, root: Path, assignment: str = "hello", course: str | None = None):
         self.root = root
         self.assignment = assignment
-        self.config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+        self.config = load_config(root, course)
         self.paths = CoursePaths(CourseDirectory(config=self.config), config=self.config)
 
     def notebook(self, name: str) -> nbformat.NotebookNode:
@@ -88,14 +88,32 @@ def score_summary(result: dict) -> dict:
     }
 
 
-def copy_of_assignment(name: str, assignment: str) -> Course:
-    """A scratch course under build/ holding one real assignment of this repository."""
+def repo_paths(course: str | None = None) -> CoursePaths:
+    """This repository's paths for `course` (None: the default course)."""
+    config = load_config(REPO, course)
+    return CoursePaths(CourseDirectory(config=config), config=config)
+
+
+def real_assignments() -> list[tuple[str, str]]:
+    """(course, assignment) of every assignment of this repository that has graders."""
+    found = []
+    for course in course_names(REPO):
+        paths = repo_paths(course)
+        found += [(course, a) for a in paths.assignments() if paths.graders(a).is_dir()]
+    return found
+
+
+def copy_of_assignment(name: str, assignment: str, course: str | None = None) -> Course:
+    """A scratch course under build/ holding one real assignment of this repository
+    (its source, release and graders at the same places below the root)."""
     root = WORK / name
     shutil.rmtree(root, ignore_errors=True)
-    for part in ("source", "graders", "release"):
-        shutil.copytree(REPO / part / assignment, root / part / assignment)
+    repo = repo_paths(course)
+    for folder in (repo.source(assignment), repo.release(assignment), repo.graders(assignment)):
+        shutil.copytree(folder, root / folder.relative_to(REPO))
     shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
-    return Course(root, assignment)
+    shutil.copytree(REPO / COURSES_FOLDER, root / COURSES_FOLDER)
+    return Course(root, assignment, course)
 
 
 def make_course(template: Path = FIXTURE_COURSE) -> Course:

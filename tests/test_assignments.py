@@ -10,29 +10,22 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from nbgrader.coursedir import CourseDirectory
 
 from dlgrade.authoring.mutate import stale_mutation_run, unexplained_survivors
 from dlgrade.authoring.variants import build_for, list_variants
 from dlgrade.checks import points_mismatches
-from dlgrade.paths import CoursePaths
-from tests.conftest import REPO, copy_of_assignment
+from tests.conftest import copy_of_assignment, real_assignments, repo_paths
 
 REPEATS = 4  # plus the reference itself: five gradings of one submission
+ASSIGNMENTS = real_assignments()
+IDS = [f"{c}/{a}" for c, a in ASSIGNMENTS]
 
 
-def _assignments() -> list[str]:
-    src = REPO / "source"
-    return sorted(
-        p.name for p in src.iterdir() if p.is_dir() and (REPO / "graders" / p.name).is_dir()
-    )
-
-
-@pytest.fixture(scope="module", params=_assignments())
+@pytest.fixture(scope="module", params=ASSIGNMENTS, ids=IDS)
 def graded(request):
     """A scratch copy of the course with the reference, blank, variants and repeats graded."""
-    assignment = request.param
-    course = copy_of_assignment(f"quality-{assignment}", assignment)
+    course_name, assignment = request.param
+    course = copy_of_assignment(f"quality-{course_name}-{assignment}", assignment, course_name)
     variants = list_variants(course.paths.graders(assignment))
     course.submit("reference", build_for(course.paths, assignment, "reference"))
     course.submit("blank", build_for(course.paths, assignment, "blank"))
@@ -116,10 +109,10 @@ def test_notebook_points_match_grader_points(graded):
     assert points_mismatches(course.paths, assignment) == []
 
 
-@pytest.mark.parametrize("assignment", _assignments())
-def test_every_surviving_mutant_is_explained(assignment):
+@pytest.mark.parametrize(("course", "assignment"), ASSIGNMENTS, ids=IDS)
+def test_every_surviving_mutant_is_explained(course, assignment):
     """Has the assignment been mutation-tested on its current graders and solution, with
     every survivor listed as equivalent?"""
-    paths = CoursePaths(CourseDirectory(root=str(REPO)))
+    paths = repo_paths(course)
     assert unexplained_survivors(paths.graders(assignment)) == []
     assert stale_mutation_run(paths, assignment) == []

@@ -7,8 +7,9 @@ import shutil
 import nbformat
 import pytest
 
+from dlgrade.courses import course_names
 from dlgrade.release import verify_release
-from tests.conftest import REPO, Course
+from tests.conftest import REPO, Course, repo_paths
 
 
 def test_release_of_fixture_is_clean(course):
@@ -71,38 +72,33 @@ def test_a_solution_region_in_a_class_body_is_refused(course):
         release_assignment(api, course.paths, "hello")
 
 
-def _real_assignments() -> list[str]:
-    return (
-        sorted(p.name for p in (REPO / "source").iterdir() if p.is_dir())
-        if (REPO / "source").is_dir()
-        else []
-    )
+def _real_assignments() -> list[tuple[str, str]]:
+    return [(c, a) for c in course_names(REPO) for a in repo_paths(c).assignments()]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", _real_assignments())
-def test_committed_release_is_in_sync_with_source(tmp_path, assignment):
+@pytest.mark.parametrize(("course_name", "assignment"), _real_assignments(), ids=lambda v: str(v))
+def test_committed_release_is_in_sync_with_source(tmp_path, course_name, assignment):
     """Does releasing again reproduce the committed release/ exactly (and cleanly)?"""
     from nbgrader.apps import NbGraderAPI
 
     from dlgrade.release import release_assignment
 
     root = tmp_path / "course"
-    for part in ("source", "graders"):
-        shutil.copytree(REPO / part / assignment, root / part / assignment)
+    repo = repo_paths(course_name)
+    for folder in (repo.source(assignment), repo.graders(assignment)):
+        shutil.copytree(folder, root / folder.relative_to(REPO))
     shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
-    c = Course(root, assignment)  # the copied nbgrader_config.py roots the course in tmp_path
+    shutil.copytree(REPO / "courses", root / "courses")
+    c = Course(root, assignment, course_name)  # the copied config roots the course in tmp_path
     release_assignment(
         NbGraderAPI(coursedir=c.paths.coursedir, config=c.config), c.paths, assignment
     )
-    fresh = sorted(
-        p.relative_to(root / "release") for p in (root / "release").rglob("*") if p.is_file()
-    )
+    fresh_base, committed_base = c.paths.release(assignment), repo.release(assignment)
+    fresh = sorted(p.relative_to(fresh_base) for p in fresh_base.rglob("*") if p.is_file())
     committed = sorted(
-        p.relative_to(REPO / "release")
-        for p in (REPO / "release" / assignment).rglob("*")
-        if p.is_file()
+        p.relative_to(committed_base) for p in committed_base.rglob("*") if p.is_file()
     )
     assert fresh == committed
     for rel in fresh:
-        assert (root / "release" / rel).read_bytes() == (REPO / "release" / rel).read_bytes(), rel
+        assert (fresh_base / rel).read_bytes() == (committed_base / rel).read_bytes(), rel

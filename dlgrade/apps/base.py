@@ -6,14 +6,16 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from jupyter_core.application import JupyterApp
 from nbgrader.apps import NbGraderAPI
 from nbgrader.apps.baseapp import NbGrader, nbgrader_aliases, nbgrader_flags
 from nbgrader.exchange.default.exchange import Exchange
-from traitlets import default
+from traitlets import Unicode, default
 
+from dlgrade.courses import course_config_file
 from dlgrade.paths import CoursePaths
 
-base_aliases = dict(nbgrader_aliases)
+base_aliases = {**nbgrader_aliases, "course": "DlGradeApp.course"}
 base_flags = dict(nbgrader_flags)
 
 
@@ -22,6 +24,28 @@ class DlGradeApp(NbGrader):
 
     aliases = base_aliases
     flags = base_flags
+
+    course = Unicode(
+        "",
+        help="The course to work on: a folder of courses/ next to the root "
+        "nbgrader_config.py, whose own nbgrader_config.py is loaded after the root one "
+        "(`--course=intro`). Empty: the root file's own course.",
+    ).tag(config=True)
+
+    def initialize(self, argv=None, root: str = "") -> None:
+        super().initialize(argv, root)
+        self.load_course_config()
+
+    def load_course_config(self) -> None:
+        """Load the chosen course's file last: nbgrader's initialize loads the course
+        root's nbgrader_config.py (and with it the default course's) after the command line."""
+        if not self.course:
+            return
+        try:
+            path = course_config_file(Path(self.coursedir.root), self.course)
+        except ValueError as exc:
+            self.fail(str(exc))
+        super(JupyterApp, self).load_config_file(path.name, path=str(path.parent))
 
     @default("classes")
     def _classes_default(self):

@@ -70,6 +70,7 @@ def hub_course(tmp_path_factory) -> Iterator[Course]:
     template = tmp_path_factory.mktemp("template")
     shutil.copytree(FIXTURE_COURSE, template, dirs_exist_ok=True)
     shutil.copy(REPO / "nbgrader_config.py", template / "nbgrader_config.py")
+    shutil.copytree(REPO / "courses", template / "courses")
     c = make_course(template)
     (c.root / "exchange").mkdir(exist_ok=True)
     yield c
