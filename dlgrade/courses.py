@@ -12,12 +12,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
+
+from dlgrade.paths import CoursePaths
 
 DEFAULT_COURSE = "advanced"
 COURSES_FOLDER = "courses"
 CONFIG_FILE = "nbgrader_config.py"
+OVERVIEW_FOLDER = "reports"
+"""Where the overview across the courses goes, below the repository root."""
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
@@ -51,3 +56,14 @@ def load_config(repo: Path, course: str | None = None) -> Config:
         path = course_config_file(repo, course)
         config.merge(PyFileConfigLoader(path.name, path=str(path.parent)).load_config())
     return config
+
+
+def every_course(repo: Path, overrides: Config | None = None) -> list[tuple[str, CoursePaths]]:
+    """(name, paths) of every course of `repo`, each under its own config plus `overrides`
+    (a command line's settings); a repository without courses/ is one unnamed course."""
+    found = []
+    for name in course_names(repo) or [""]:
+        config = Config(load_config(repo, name or None))
+        config.merge(overrides or Config())
+        found.append((name, CoursePaths(CourseDirectory(config=config), config=config)))
+    return found

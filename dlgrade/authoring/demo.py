@@ -43,8 +43,11 @@ def _with_extra_cell(nb, code: str):
     return nb
 
 
-def simulate_class(paths: CoursePaths, assignment: str, bug_variants: int) -> list[str]:
-    """Write submitted/<student>/<assignment>/ for a whole simulated class."""
+def simulate_class(
+    paths: CoursePaths, assignment: str, bug_variants: int, cheats: bool = True
+) -> list[str]:
+    """Write submitted/<student>/<assignment>/ for a whole simulated class (with the
+    cheats and a corrupt file when `cheats`)."""
     students = []
 
     def add(student: str, nb, timestamp: str = TIMESTAMP) -> None:
@@ -62,8 +65,9 @@ def simulate_class(paths: CoursePaths, assignment: str, bug_variants: int) -> li
             v.name if v.name.startswith("bug_") else f"bug_{v.name}",
             build_for(paths, assignment, v.name),
         )
-    blank = build_for(paths, assignment, "blank")
-    for name, code in CHEATS.items():
-        add(name, _with_extra_cell(blank, code))
-    add("zed_corrupt_file", b'{"cells": [ this is not json')
+    if cheats:
+        blank = build_for(paths, assignment, "blank")
+        for name, code in CHEATS.items():
+            add(name, _with_extra_cell(blank, code))
+        add("zed_corrupt_file", b'{"cells": [ this is not json')
     return students

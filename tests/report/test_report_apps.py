@@ -42,6 +42,7 @@ def test_report_and_export_commands(cohort_with_gradebook):
     (root / "nbgrader_config.py").write_text(CONFIG)
     for assignment in TESTS:
         (root / "source" / assignment).mkdir(parents=True)
+        (root / "source" / assignment / f"{assignment}.ipynb").write_text("{}")
     done = dlgrade(root, "report")
     assert done.returncode == 0, done.stderr
     reports = root / "reports"
