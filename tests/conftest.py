@@ -46,9 +46,18 @@ class Course:
             nbformat.read(self.paths.source(a) / f"{a}.ipynb", as_version=4)
         )
 
-    def submit(self, student: str, nb: nbformat.NotebookNode | bytes | str | None) -> Path:
+    def submit(
+        self,
+        student: str,
+        nb: nbformat.NotebookNode | bytes | str | None,
+        files: dict[str, bytes] | None = None,
+    ) -> Path:
+        """Write `nb` (and `files`, relative path -> bytes) as `student`'s submission."""
         folder = self.paths.submitted(student, self.assignment)
         folder.mkdir(parents=True, exist_ok=True)
+        for rel, data in (files or {}).items():
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_bytes(data)
         path = folder / f"{self.assignment}.ipynb"
         if isinstance(nb, nbformat.NotebookNode):
             nbformat.write(nb, path)

@@ -8,6 +8,8 @@ from traitlets import Bool, Unicode
 
 from dlgrade.apps.base import DlGradeApp, base_aliases, base_flags
 from dlgrade.grading.autograder import Autograder
+from dlgrade.grading.files import SubmittedFiles, declared_patterns
+from dlgrade.grading.intake import Intake, Rejected
 from dlgrade.grading.results import write_result
 
 
@@ -20,11 +22,17 @@ class GradeOneApp(DlGradeApp):
         False, help="Run the notebook in this process, without a sandbox (trusted code only)."
     ).tag(config=True)
     json_out = Unicode("", help="Also write the results as JSON to this file.").tag(config=True)
+    files_dir = Unicode(
+        "",
+        help="Folder holding the submission's other files (those graders/<a>/SUBMITTED_FILES "
+        "names), read as intake reads a submission folder.",
+    ).tag(config=True)
 
     aliases = {
         **base_aliases,
         "notebook": "GradeOneApp.notebook",
         "json": "GradeOneApp.json_out",
+        "files": "GradeOneApp.files_dir",
         "backend": "Autograder.sandbox_backend",
     }
     flags = {**base_flags, "bare": ({"GradeOneApp": {"bare": True}}, "Run without a sandbox.")}
@@ -38,7 +46,12 @@ class GradeOneApp(DlGradeApp):
         notebook = Path(self.notebook).resolve()
         try:
             result, _ = grader.grade_notebook(
-                self.paths, assignment, notebook, sandboxed=not self.bare, label=f"{assignment}-one"
+                self.paths,
+                assignment,
+                notebook,
+                sandboxed=not self.bare,
+                label=f"{assignment}-one",
+                files=self.submitted_files(assignment),
             )
         finally:
             grader.close()
@@ -54,6 +67,19 @@ class GradeOneApp(DlGradeApp):
         )
         if self.json_out:
             write_result(Path(self.json_out), result)
+
+    def submitted_files(self, assignment: str) -> SubmittedFiles:
+        if not self.files_dir:
+            return SubmittedFiles()
+        folder = Path(self.files_dir).resolve()
+        patterns = declared_patterns(self.paths.graders(assignment))
+        try:
+            got = Intake(parent=self).take(
+                folder.parent.parent, folder.parent.name, folder.name, (), patterns
+            )
+        except Rejected as exc:
+            self.fail(f"{folder}: {exc.reason}")
+        return SubmittedFiles(got.files, got.left_out)
 
 
 def main() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 from traitlets import Unicode
 
 from dlgrade.apps.base import DlGradeApp, base_aliases, base_flags
-from dlgrade.authoring.variants import build_for
+from dlgrade.authoring.variants import build_for, submission_files
 
 
 class VariantApp(DlGradeApp):
@@ -17,7 +19,17 @@ class VariantApp(DlGradeApp):
         "reference", help="'reference', 'blank' or a file name in graders/<a>/variants/."
     ).tag(config=True)
     out = Unicode("", help="Where to write the notebook.").tag(config=True)
-    aliases = {**base_aliases, "variant": "VariantApp.variant", "out": "VariantApp.out"}
+    files_dir = Unicode(
+        "",
+        help="Where to write the submission's other files (graders/<a>/reference_files/ "
+        "with the variant's FILES applied), for `grade-one --files`.",
+    ).tag(config=True)
+    aliases = {
+        **base_aliases,
+        "variant": "VariantApp.variant",
+        "out": "VariantApp.out",
+        "files": "VariantApp.files_dir",
+    }
     flags = base_flags
 
     def start(self) -> None:
@@ -25,6 +37,12 @@ class VariantApp(DlGradeApp):
         if not self.out:
             self.fail("Say where to write it: --out=PATH.ipynb")
         nbformat.write(build_for(self.paths, assignment, self.variant), self.out)
+        if self.files_dir:
+            files = submission_files(self.paths.graders(assignment), self.variant)
+            for rel, data in files.items():
+                path = Path(self.files_dir) / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
 
 
 def main() -> None:

@@ -27,7 +27,6 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 from nbconvert.exporters import NotebookExporter
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
@@ -35,7 +34,7 @@ from traitlets import Bool, Integer, List, Unicode
 from traitlets.config import Config, LoggingConfigurable
 
 from dlgrade.authoring.demo import TIMESTAMP
-from dlgrade.authoring.variants import build_for
+from dlgrade.authoring.variants import build_for, submission_files, write_submission
 from dlgrade.grading.autograder import Autograder
 from dlgrade.paths import CoursePaths, atomic_write
 from dlgrade.release import release_assignment
@@ -155,11 +154,11 @@ def copy_course(
 
 def submit_copies(paths: CoursePaths, assignment: str, n: int) -> list[str]:
     nb = build_for(paths, assignment, "reference")
+    files = submission_files(paths.graders(assignment), "reference")
     students = [f"student{i:02d}" for i in range(n)]
     for s in students:
         folder = paths.submitted(s, assignment)
-        folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, folder / f"{paths.notebook(assignment)}.ipynb")
+        write_submission(folder, f"{paths.notebook(assignment)}.ipynb", nb, files)
         (folder / "timestamp.txt").write_text(TIMESTAMP)
     return students
 

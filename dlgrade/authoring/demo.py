@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import nbformat
 
-from dlgrade.authoring.variants import build_for, list_variants
+from dlgrade.authoring.variants import (
+    build_for,
+    list_variants,
+    submission_files,
+    write_submission,
+)
 from dlgrade.paths import CoursePaths
 
 TIMESTAMP = "2026-11-20 10:00:00.000000 UTC"
@@ -24,15 +29,15 @@ CHEATS = {
 
 
 def _write(
-    paths: CoursePaths, student: str, assignment: str, nb, timestamp: str = TIMESTAMP
+    paths: CoursePaths,
+    student: str,
+    assignment: str,
+    nb,
+    timestamp: str = TIMESTAMP,
+    files: dict[str, bytes] | None = None,
 ) -> None:
     folder = paths.submitted(student, assignment)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{paths.notebook(assignment)}.ipynb"
-    if isinstance(nb, bytes):
-        target.write_bytes(nb)
-    else:
-        nbformat.write(nb, target)
+    write_submission(folder, f"{paths.notebook(assignment)}.ipynb", nb, files or {})
     (folder / "timestamp.txt").write_text(timestamp)
 
 
@@ -50,20 +55,31 @@ def simulate_class(
     cheats and a corrupt file when `cheats`)."""
     students = []
 
-    def add(student: str, nb, timestamp: str = TIMESTAMP) -> None:
-        _write(paths, student, assignment, nb, timestamp)
+    graders = paths.graders(assignment)
+
+    def add(student: str, nb, timestamp: str = TIMESTAMP, files: str = "") -> None:
+        """`files`: whose other files the submission holds (a variant's name; '' none)."""
+        _write(
+            paths, student, assignment, nb, timestamp, files and submission_files(graders, files)
+        )
         students.append(student)
 
-    add("ada_reference", build_for(paths, assignment, "reference"))
+    add("ada_reference", build_for(paths, assignment, "reference"), files="reference")
     add("ben_blank", build_for(paths, assignment, "blank"))
-    add("lea_late_reference", build_for(paths, assignment, "reference"), LATE_TIMESTAMP)
-    variants = list_variants(paths.graders(assignment))
+    add(
+        "lea_late_reference",
+        build_for(paths, assignment, "reference"),
+        LATE_TIMESTAMP,
+        files="reference",
+    )
+    variants = list_variants(graders)
     for v in [v for v in variants if v.kind == "correct"]:
-        add(f"alt_{v.name}", build_for(paths, assignment, v.name))
+        add(f"alt_{v.name}", build_for(paths, assignment, v.name), files=v.name)
     for v in [v for v in variants if v.kind == "bug"][:bug_variants]:
         add(
             v.name if v.name.startswith("bug_") else f"bug_{v.name}",
             build_for(paths, assignment, v.name),
+            files=v.name,
         )
     if cheats:
         blank = build_for(paths, assignment, "blank")

@@ -28,7 +28,7 @@ from traitlets.config import Config, LoggingConfigurable
 from dlgrade.authoring.bench import copy_course
 from dlgrade.authoring.demo import TIMESTAMP
 from dlgrade.authoring.mutants import Mutant, sample_mutants
-from dlgrade.authoring.variants import reference_submission
+from dlgrade.authoring.variants import reference_submission, submission_files, write_submission
 from dlgrade.grading import batch
 from dlgrade.grading.autograder import Autograder, Progress
 from dlgrade.grading.results import Result, Status
@@ -93,10 +93,10 @@ def scratch_course(
     submissions = [(REFERENCE, reference)] + [
         (m.id, mutant_notebook(reference, m)) for m in mutants
     ]
+    files = submission_files(scratch.graders(assignment), "reference")
     for student, nb in submissions:
         folder = scratch.submitted(student, assignment)
-        folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, folder / name)
+        write_submission(folder, name, nb, files)
         (folder / "timestamp.txt").write_text(TIMESTAMP)
     atomic_write(stamp_file, stamp)
     return scratch, config

@@ -25,6 +25,8 @@ class Variant:
     replace: list[tuple[str, str, str]] = field(default_factory=list)
     expect_fail: dict[str, str] = field(default_factory=dict)
     extra_cells: list[str] = field(default_factory=list)
+    files: dict[str, str | None] = field(default_factory=dict)
+    """Changes to the reference's other files: relative path -> new text (None removes)."""
 
 
 def load_variant(path: Path) -> Variant:
@@ -39,6 +41,7 @@ def load_variant(path: Path) -> Variant:
         replace=[tuple(r) for r in getattr(module, "REPLACE", [])],
         expect_fail=dict(getattr(module, "EXPECT_FAIL", {})),
         extra_cells=list(getattr(module, "EXTRA_CELLS", [])),
+        files=dict(getattr(module, "FILES", {})),
     )
 
 
@@ -89,6 +92,44 @@ def build(
     if name == "reference":
         return ref
     return apply_variant(ref, load_variant(graders_dir / "variants" / f"{name}.py"))
+
+
+REFERENCE_FILES = "reference_files"
+"""graders/<a>/reference_files/: the other files a reference submission holds (hidden)."""
+
+
+def submission_files(graders_dir: Path, name: str) -> dict[str, bytes]:
+    """The files besides the notebook that the submission `name` holds: none for 'blank',
+    graders/<a>/reference_files/ for 'reference', those with a variant's FILES applied."""
+    if name == "blank":
+        return {}
+    base = Path(graders_dir) / REFERENCE_FILES
+    files = {
+        p.relative_to(base).as_posix(): p.read_bytes()
+        for p in sorted(base.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+    if name != "reference":
+        for path, text in load_variant(Path(graders_dir) / "variants" / f"{name}.py").files.items():
+            if text is None:
+                files.pop(path, None)
+            else:
+                files[path] = text.encode("utf-8")
+    return files
+
+
+def write_submission(folder: Path, notebook_name: str, nb, files: dict[str, bytes]) -> None:
+    """`folder`/<notebook_name> and the other files, as a student's submission folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / notebook_name
+    if isinstance(nb, bytes):
+        target.write_bytes(nb)
+    else:
+        nbformat.write(nb, target)
+    for rel, data in files.items():
+        path = folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
 
 
 def build_for(paths, assignment: str, name: str) -> NotebookNode:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from traitlets import Bool, Float, Integer, TraitError, Unicode, validate
 from traitlets.config import LoggingConfigurable
 
+from dlgrade.grading.files import SubmittedFiles
 from dlgrade.paths import CoursePaths
 from dlgrade.sandbox.backends import (
     BACKEND_GROUP,
@@ -200,14 +202,17 @@ class Autograder(LoggingConfigurable):
         sandboxed: bool = True,
         slot: int = 0,
         label: str = "",
+        files: SubmittedFiles | None = None,
     ) -> tuple[Result, nbformat.NotebookNode | None]:
         """Grade one notebook: (its result, the executed and sanitized notebook).
 
-        `sandboxed=False` runs the notebook's code in this process: for trusted notebooks
-        only (grader authors' checks, the bench's baseline), never a submission."""
+        `files`: the submission's other files the graders read (`submitted_files`), as
+        intake let them through. `sandboxed=False` runs the notebook's code in this process:
+        for trusted notebooks only (grader authors' checks, the bench's baseline), never a
+        submission."""
         from dlgrade.grading import runner
 
-        inputs = self.inputs(paths, assignment, notebook)
+        inputs = replace(self.inputs(paths, assignment, notebook), files=files or SubmittedFiles())
         if not sandboxed:
             return runner.grade_bare(inputs)
         job = self.job(paths, slot, label or f"{assignment}-{notebook.stem}")

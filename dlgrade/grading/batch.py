@@ -26,6 +26,7 @@ from nbgrader.utils import parse_utc
 from traitlets.config import Config
 
 from dlgrade.grading.autograder import Autograder
+from dlgrade.grading.files import SubmittedFiles, declared_patterns
 from dlgrade.grading.intake import Intake, Rejected
 from dlgrade.grading.results import (
     Result,
@@ -92,14 +93,14 @@ def copied_files(paths: CoursePaths, job: Job, intake: Intake) -> dict[str, byte
         return {}
 
 
-def _grade_staged(ctx: _PoolContext, job: Job, name: str, data: bytes):
+def _grade_staged(ctx: _PoolContext, job: Job, name: str, data: bytes, files: SubmittedFiles):
     """Grade the notebook's bytes from a private staging folder (never from submitted/)."""
     with tempfile.TemporaryDirectory(prefix="dlgrade-intake-") as staging:
         notebook = Path(staging) / name
         notebook.write_bytes(data)
         label = f"{job.assignment}-{job.student}"
         return ctx.autograder.grade_notebook(
-            ctx.paths, job.assignment, notebook, slot=ctx.slot, label=label
+            ctx.paths, job.assignment, notebook, slot=ctx.slot, label=label, files=files
         )
 
 
@@ -111,17 +112,23 @@ def grade_job(job: Job) -> Result:
     started = time.monotonic()
     files: dict[str, bytes] = {}
     try:
-        files = ctx.intake.take(
-            paths.submitted_base(), job.student, job.assignment, (name, *COPIED_FILES)
-        ).files
+        patterns = declared_patterns(paths.graders(job.assignment))
+        accepted = ctx.intake.take(
+            paths.submitted_base(), job.student, job.assignment, (name, *COPIED_FILES), patterns
+        )
+        files = accepted.files
     except Rejected as exc:
         result, executed = invalid(exc.reason), None
     else:
         if name not in files:
             result, executed = invalid(f"no {name} in the submission"), None
         else:
+            graded = SubmittedFiles(
+                {k: files.pop(k) for k in list(files) if k not in (name, *COPIED_FILES)},
+                accepted.left_out,
+            )
             try:
-                result, executed = _grade_staged(ctx, job, name, files.pop(name))
+                result, executed = _grade_staged(ctx, job, name, files.pop(name), graded)
             except Exception as exc:  # noqa: BLE001 - one submission must not stop the batch
                 log.exception("grading %s failed", job)
                 result = not_finished(f"grader error: {type(exc).__name__}")

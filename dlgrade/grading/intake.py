@@ -23,6 +23,8 @@ from nbgrader.utils import ignore_patterns
 from traitlets import Float, Integer
 from traitlets.config import LoggingConfigurable
 
+from dlgrade.grading.files import matches
+
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _KINDS = (
@@ -44,11 +46,14 @@ class Rejected(Exception):
 
 @dataclass(frozen=True)
 class Accepted:
-    """What intake let through: the bytes of the files grading asked for, by name."""
+    """What intake let through: the bytes of the files grading asked for, by name (the
+    top-level ones named, and those matching the graders' patterns)."""
 
     files: dict[str, bytes] = field(default_factory=dict)
     count: int = 0
     total_bytes: int = 0
+    left_out: tuple[str, ...] = ()
+    """Files matching a pattern that were over the per-file limit (not read)."""
 
 
 class Intake(LoggingConfigurable):
@@ -66,13 +71,31 @@ class Intake(LoggingConfigurable):
         "included); a submission with more is rejected as invalid.",
     ).tag(config=True)
 
-    def take(self, base: Path, student: str, assignment: str, read: Iterable[str]) -> Accepted:
-        """Check `base/<student>/<assignment>/` and read the top-level files named in `read`.
+    max_graded_file_kb = Integer(
+        256,
+        help="Most KB of one file the graders read besides the notebook (the patterns of "
+        "graders/<a>/SUBMITTED_FILES); a larger one is left out and the tests that need it "
+        "fail, naming it.",
+    ).tag(config=True)
+
+    def take(
+        self,
+        base: Path,
+        student: str,
+        assignment: str,
+        read: Iterable[str],
+        patterns: tuple[str, ...] = (),
+    ) -> Accepted:
+        """Check `base/<student>/<assignment>/` and read the top-level files named in `read`
+        and the files matching `patterns` (`dlgrade.grading.files`).
 
         Raises :class:`Rejected` with the reason when the folder is not allowed.
         """
         limit = int(self.max_total_mb * 2**20)
-        return take(base, student, assignment, read, limit, self.max_files)
+        return take(
+            base, student, assignment, read, limit, self.max_files,
+            patterns, self.max_graded_file_kb * 1024,
+        )  # fmt: skip
 
 
 def _kind(mode: int) -> str | None:
@@ -114,10 +137,19 @@ def _read_file(name: str, dir_fd: int, shown: str, limit: int) -> bytes:
 
 
 class _Walk:
-    def __init__(self, read: set[str], max_bytes: int, max_files: int):
+    def __init__(
+        self,
+        read: set[str],
+        max_bytes: int,
+        max_files: int,
+        patterns: tuple[str, ...] = (),
+        max_pattern_file: int = 0,
+    ):
         self.read, self.max_bytes, self.max_files = read, max_bytes, max_files
+        self.patterns, self.max_pattern_file = patterns, max_pattern_file
         self.count = self.total = 0
         self.files: dict[str, bytes] = {}
+        self.left_out: list[str] = []
 
     def folder(self, fd: int, prefix: str) -> None:
         for entry in sorted(os.listdir(fd)):
@@ -140,9 +172,14 @@ class _Walk:
             self.total += st.st_size
             if self.total > self.max_bytes:
                 raise Rejected(f"the files hold more than {self.max_bytes / 2**20:g} MiB")
+            left = self.max_bytes - self.total + st.st_size
             if shown in self.read:
-                left = self.max_bytes - self.total + st.st_size
                 self.files[shown] = _read_file(entry, fd, shown, left)
+            elif self.patterns and matches(shown, self.patterns):
+                if st.st_size > self.max_pattern_file:
+                    self.left_out.append(shown)
+                else:
+                    self.files[shown] = _read_file(entry, fd, shown, self.max_pattern_file)
 
 
 def take(
@@ -152,9 +189,12 @@ def take(
     read: Iterable[str] = (),
     max_bytes: int = 50 * 2**20,
     max_files: int = 200,
+    patterns: tuple[str, ...] = (),
+    max_pattern_file: int = 256 * 1024,
 ) -> Accepted:
     """Check `base/<student>/<assignment>/` entry by entry (no link is ever followed) and
-    return the bytes of the top-level files named in `read` that exist."""
+    return the bytes of the top-level files named in `read` that exist, and of the files
+    matching `patterns` of at most `max_pattern_file` bytes each."""
     for name in (student, assignment):
         if not name or name in (".", "..") or "/" in name or "\0" in name:
             raise Rejected(f"{name!r} is not a plain folder name")
@@ -170,14 +210,14 @@ def take(
             os.close(student_fd)
     finally:
         os.close(root)
-    walk = _Walk(set(read), max_bytes, max_files)
+    walk = _Walk(set(read), max_bytes, max_files, tuple(patterns), max_pattern_file)
     try:
         walk.folder(folder, "")
     except OSError as exc:
         raise Rejected(f"the folder cannot be read ({exc.strerror})") from None
     finally:
         os.close(folder)
-    return Accepted(walk.files, walk.count, walk.total)
+    return Accepted(walk.files, walk.count, walk.total, tuple(walk.left_out))
 
 
 class SafeCollect(ExchangeCollect):

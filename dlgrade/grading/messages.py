@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 
 from dlgrade.grading import expect
+from dlgrade.grading import files as submitted_files
 from dlgrade.grading.proxy import MARK_CLOSE, MARK_OPEN
 
 MAX_LENGTH = 2000
@@ -40,14 +41,15 @@ BASE_WORDS = frozenset(
 
 
 def grader_words(graders_dir: Path) -> frozenset[str]:
-    """Every word of every string literal in the graders' files and in `expect`."""
+    """Every word of every string literal in the graders' files, in `expect` and in the
+    submitted files' reader (whose messages name a missing file)."""
     words = set(BASE_WORDS)
     files = [
         p
         for p in sorted(Path(graders_dir).rglob("*.py"))
         if "variants" not in p.relative_to(graders_dir).parts
     ]
-    for path in [*files, Path(expect.__file__)]:
+    for path in [*files, Path(expect.__file__), Path(submitted_files.__file__)]:
         try:
             tree = ast.parse(path.read_text(encoding="utf-8"))
         except (OSError, SyntaxError, UnicodeDecodeError, ValueError):

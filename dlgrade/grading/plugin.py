@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from dlgrade.grading import messages
+from dlgrade.grading.files import SubmittedFiles
 from dlgrade.grading.proxy import CallContext, Submission, Transport
 from dlgrade.grading.results import TestResult, TestStatus, Visibility
 from dlgrade.grading.static import SourceCode
@@ -48,8 +49,10 @@ class GradingState:
         source_code: str = "",
         default_time_limit: float = 60.0,
         submission_time_limit: float | None = None,
+        submitted_files: SubmittedFiles | None = None,
     ):
         self.submission = Submission(transport)
+        self.submitted_files = submitted_files or SubmittedFiles()
         self.started = time.monotonic()
         self.submission_time_limit = submission_time_limit
         self.cut_short: set[str] = set()
@@ -134,6 +137,13 @@ def load_grader_module(path: Path) -> types.ModuleType:
 def source(request: pytest.FixtureRequest) -> SourceCode:
     """The submitted code, parsed but never executed here."""
     return _state(request.config).source
+
+
+@pytest.fixture(scope="session")
+def submitted_files(request: pytest.FixtureRequest) -> SubmittedFiles:
+    """The submission's files listed in graders/<a>/SUBMITTED_FILES, as untrusted bytes
+    read by intake (see `dlgrade.grading.files`); never executed."""
+    return _state(request.config).submitted_files
 
 
 @pytest.fixture

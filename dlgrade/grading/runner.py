@@ -20,6 +20,7 @@ import nbformat
 
 from dlgrade import sanitize
 from dlgrade.grading import plugin
+from dlgrade.grading.files import SubmittedFiles
 from dlgrade.grading.proxy import InProcessTransport
 from dlgrade.grading.results import (
     CELL_FLAGS,
@@ -57,6 +58,8 @@ class GradingInputs:
     test_time_limit: float = 60.0
     submission_time_limit: float | None = None
     settings: SessionSettings = field(default_factory=SessionSettings)
+    files: SubmittedFiles = field(default_factory=SubmittedFiles)
+    """The submission's other files its graders read (graders/<a>/SUBMITTED_FILES)."""
 
 
 _reference_cache: dict[tuple[str, float], dict] = {}
@@ -155,6 +158,7 @@ def _grading_state(inputs: GradingInputs, submitted, transport) -> plugin.Gradin
         source_code=code_of(submitted),
         default_time_limit=inputs.test_time_limit,
         submission_time_limit=inputs.submission_time_limit,
+        submitted_files=inputs.files,
     )
 
 
