@@ -47,7 +47,8 @@ def store_results(paths: CoursePaths, results: list[Result]) -> int:
     """Write each result's task scores as the auto scores of the matching grade cells.
 
     The earned points are stored whatever the status (an invalid submission earned 0);
-    one a TA should look at (`Result.needs_review`) is marked as needing a manual grade.
+    one a TA should look at (`Result.needs_review`) is marked as needing a manual grade, and
+    so is every manually graded answer cell no TA has graded yet.
 
     Returns how many submissions were stored. Assignments unknown to the gradebook (never
     released on this course root) are skipped.
@@ -76,6 +77,8 @@ def store_results(paths: CoursePaths, results: list[Result]) -> int:
                         task = r.tasks.get(grade.name)
                         grade.auto_score = task.score if task else 0.0
                         grade.needs_manual_grade = look
+                    elif grade.manual_score is None:  # a written answer: a TA grades it
+                        grade.needs_manual_grade = True
             gb.db.commit()
             stored += 1
     return stored

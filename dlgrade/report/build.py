@@ -14,6 +14,7 @@ from dlgrade.paths import CoursePaths
 from dlgrade.report import exports, render
 from dlgrade.report.course import course_overview
 from dlgrade.report.load import GradebookInfo, load_assignment, load_gradebook, order_assignments
+from dlgrade.report.manual import with_manual_grades
 from dlgrade.report.model import GradedSubmission
 
 EXPORT_FORMATS = ("canvas", "moodle", "tests", "review", "nbgrader")
@@ -170,7 +171,8 @@ class Course:
 def load_course(paths: CoursePaths, assignments: Sequence[str]) -> Course:
     gradebook = load_gradebook(paths)
     order = order_assignments([check_name(a) for a in dict.fromkeys(assignments)], gradebook)
-    return Course(gradebook, order, {a: load_assignment(paths, a) for a in order})
+    subs = {a: with_manual_grades(paths, a, load_assignment(paths, a)) for a in order}
+    return Course(gradebook, order, subs)
 
 
 def scope_name(order: Sequence[str], course: bool) -> str:
