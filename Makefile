@@ -51,8 +51,8 @@ check: setup ## Check notebook points against grader points, and surviving mutan
 mutate: setup ## Mutation-test the graders (ASSIGNMENT=..., default all; MUTANTS=60, WORKERS=N): graders/<a>/MUTATION.md
 	$(DLGRADE) mutate $(A_ARG) $(W_ARG) --max-mutants=$(MUTANTS)
 
-demo: setup ## Fresh-machine demo: release, simulated class, autograde, feedback, summary
-	$(DLGRADE) demo $(W_ARG)
+demo: setup ## Fresh-machine demo of both courses: release, simulated class, autograde, feedback, reports (COURSE=... for one)
+	$(DLGRADE) demo $(C_ARG) $(W_ARG)
 
 test: setup ## Run the test suite: unit, integrity, grader quality, reports (docker/e2e: own targets)
 	$(PY) -m pytest -q -m "not docker and not e2e and not gpu and not slurm" $(PYTEST_ARGS)
