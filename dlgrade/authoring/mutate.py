@@ -224,10 +224,11 @@ def write_report(graders_dir: Path, report: dict) -> None:
 
 
 def solution_digest(source: nbformat.NotebookNode) -> str:
-    """What the mutants were made from: the reference's solution cells, by grade id."""
+    """What the mutants were made from: the reference's code solution cells, by grade id
+    (written answers, markdown solution cells, make no mutants)."""
     h = hashlib.sha256()
     for cell in source.cells:
-        if is_solution(cell):
+        if is_solution(cell) and cell.cell_type == "code":
             h.update(f"{grade_id(cell)}\0{cell.source}\0".encode())
     return h.hexdigest()
 
