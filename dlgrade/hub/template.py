@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pprint import pformat
 from string import Template
 
@@ -10,7 +11,7 @@ from dlgrade.hub.roster import Member, graders, students
 from dlgrade.hub.settings import HubPlan
 
 TEMPLATE = Template('''\
-"""JupyterHub for the course $course_id, written by `python -m dlgrade.hub up`.
+"""JupyterHub for the courses $course_ids, written by `python -m dlgrade.hub up`.
 
 Change c.HubSettings.* in the course's nbgrader_config.py (or the roster) and run it
 again instead of editing this file.
@@ -34,6 +35,7 @@ c.PAMAuthenticator.open_sessions = False
 c.Authenticator.allowed_users = set($all_users)
 c.Authenticator.admin_users = set()
 
+# Who grades any course (a TA of one course may be a student of another).
 STAFF = set($staff)
 
 
@@ -56,42 +58,17 @@ c.Spawner.environment = {
 }
 $cluster
 
-# nbgrader's groups: formgrade-<course> opens the course service, nbgrader-<course> takes it.
-c.JupyterHub.load_groups = {
-    $formgrade_group: {"users": $staff_list},
-    $nbgrader_group: {"users": $student_list},
-}
-c.JupyterHub.load_roles = [
-    {
-        "name": $formgrade_group,
-        "groups": [$formgrade_group],
-        "scopes": [
-            $access_scope,
-            "list:services",
-            $read_scope,
-        ],
-    },
-    {
-        "name": $nbgrader_group,
-        "groups": [$nbgrader_group],
-        "scopes": ["list:services", $read_scope],
-    },
-    # nbgrader's course list asks the hub which services its user may open.
-    {"name": "server", "scopes": ["inherit"]},
-]
+# nbgrader's groups, per course: formgrade-<course_id> opens that course's service (its
+# formgrader), nbgrader-<course_id> takes the course. nbgrader's JupyterHubAuthPlugin (in the
+# users' nbgrader config) reads a user's courses from these groups.
+c.JupyterHub.load_groups = $groups
+c.JupyterHub.load_roles = $roles
 
-# The course service: one shared server in the course root, run as the grader account by
-# `python -m dlgrade.hub` (not by the hub, whose 10 s start-up wait is too short on a busy
-# machine), with the formgrader and a terminal for `python -m dlgrade autograde`.
-c.JupyterHub.services = [
-    {
-        "name": $course_id_repr,
-        "url": $service_url,
-        "api_token": $service_token,
-        "oauth_no_confirm": True,
-        "display": True,
-    }
-]
+# The courses' services: each one shared server in its course root, run as the course's
+# grader account by `python -m dlgrade.hub` (not by the hub, whose 10 s start-up wait is too
+# short on a busy machine), with the formgrader and a terminal for `python -m dlgrade
+# autograde`.
+c.JupyterHub.services = $services
 ''')
 
 
@@ -148,14 +125,64 @@ def hub_urls(plan: HubPlan) -> tuple[str, str]:
     return repr(f"http://0.0.0.0:{plan.hub_port}"), connect
 
 
-def render(plan: HubPlan, members: list[Member], service_token: str) -> str:
-    """The text of jupyterhub_config.py for `plan` and the roster `members`."""
-    staff = sorted(m.username for m in graders(members))
-    learners = sorted(m.username for m in students(members))
+def groups(plan: HubPlan, members: list[Member]) -> dict[str, dict[str, list[str]]]:
+    """formgrade-<course_id> (its instructors and TAs) and nbgrader-<course_id> (its
+    students) of every course."""
+    out = {}
+    for c in plan.courses:
+        out[c.formgrade_group] = {
+            "users": sorted(m.username for m in graders(members, c.course_id))
+        }
+        out[c.nbgrader_group] = {
+            "users": sorted(m.username for m in students(members, c.course_id))
+        }
+    return out
+
+
+def roles(plan: HubPlan) -> list[dict]:
+    """Per course: its staff may open (and find) its service, its students find it."""
+    out: list[dict] = []
+    for c in plan.courses:
+        find = ["list:services", f"read:services!service={c.course_id}"]
+        out.append(
+            {
+                "name": c.formgrade_group,
+                "groups": [c.formgrade_group],
+                "scopes": [f"access:services!service={c.course_id}", *find],
+            }
+        )
+        out.append({"name": c.nbgrader_group, "groups": [c.nbgrader_group], "scopes": find})
+    # nbgrader's course and assignment lists ask the hub, with the server's token, for the
+    # user's groups and the services they may open: the server acts as its user.
+    out.append({"name": "server", "scopes": ["inherit"]})
+    return out
+
+
+def services(plan: HubPlan, tokens: Mapping[str, str]) -> list[dict]:
+    return [
+        {
+            "name": c.course_id,
+            "url": f"http://127.0.0.1:{c.service_port}",
+            "api_token": tokens[c.course_id],
+            "oauth_no_confirm": True,
+            "display": True,
+        }
+        for c in plan.courses
+    ]
+
+
+def render(plan: HubPlan, members: list[Member], tokens: Mapping[str, str] | str) -> str:
+    """The text of jupyterhub_config.py for `plan` and the roster `members`; `tokens` are
+    the courses' service tokens by course id (a hub of one course: its token)."""
+    if isinstance(tokens, str):
+        if len(plan.courses) != 1:
+            raise ValueError("a hub of several courses needs one service token per course")
+        tokens = {plan.course_id: tokens}
+    staff = sorted({m.username for m in graders(members)})
+    everyone = sorted({m.username for m in members})
     path = f"{plan.bin}:/usr/local/bin:/usr/bin:/bin"
     values = {
-        "course_id": plan.course_id,
-        "course_id_repr": repr(plan.course_id),
+        "course_ids": ", ".join(c.course_id for c in plan.courses),
         "bind_url": repr(f"http://{plan.ip}:{plan.port}"),
         "hub_bind_url": hub_urls(plan)[0],
         "hub_connect_url": hub_urls(plan)[1],
@@ -164,21 +191,16 @@ def render(plan: HubPlan, members: list[Member], service_token: str) -> str:
         "db_url": repr(f"sqlite:///{plan.private_dir / 'jupyterhub.sqlite'}"),
         "cookie_secret_file": repr(str(plan.private_dir / "jupyterhub_cookie_secret")),
         "pid_file": repr(str(plan.pid_file)),
-        "all_users": repr(sorted(staff + learners)),
+        "all_users": repr(everyone),
         "staff": repr(staff),
-        "staff_list": repr(staff),
-        "student_list": repr(learners),
         "staff_config": repr(str(plan.jupyter_config_dir("staff"))),
         "student_config": repr(str(plan.jupyter_config_dir("students"))),
         "singleuser": repr(str(plan.bin / "jupyterhub-singleuser")),
         "start_timeout": repr(plan.start_timeout),
         "path": repr(path),
-        "formgrade_group": repr(f"formgrade-{plan.course_id}"),
-        "nbgrader_group": repr(f"nbgrader-{plan.course_id}"),
-        "access_scope": repr(f"access:services!service={plan.course_id}"),
-        "read_scope": repr(f"read:services!service={plan.course_id}"),
-        "service_url": repr(f"http://127.0.0.1:{plan.service_port}"),
-        "service_token": repr(service_token),
+        "groups": pformat(groups(plan, members), width=90, sort_dicts=False),
+        "roles": pformat(roles(plan), width=90, sort_dicts=False),
+        "services": pformat(services(plan, tokens), width=90, sort_dicts=False),
         "cluster": cluster_block(plan),
     }
     return TEMPLATE.substitute(values)

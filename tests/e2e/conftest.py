@@ -1,11 +1,12 @@
-"""Fixtures of the end-to-end test: a throwaway course hub with its own Unix accounts, and a
-headless Chromium. Selected only with `-m e2e` (`make e2e`)."""
+"""Fixtures of the end-to-end test: a throwaway hub of two courses with its own Unix accounts,
+and a headless Chromium. Selected only with `-m e2e` (`make e2e`)."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,10 +18,12 @@ from hubdriver import CHROMIUM, CHROMIUM_ARGS, Shots
 
 from dlgrade.hub.hub import CourseHub
 from dlgrade.hub.roster import Member
-from dlgrade.hub.settings import HubSettings, plan
+from dlgrade.hub.settings import CourseSource, HubSettings, plan
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts" / "e2e"
+SECOND_COURSE = REPO / "tests" / "fixtures" / "course"  # the second course: assignment hello
+SECOND_ASSIGNMENT = "hello"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -42,6 +45,8 @@ class E2EHub:
     ta: str
     students: list[str]
     hostile: str  # a student who submits from the shell, never through the browser
+    second: str  # the second course's id: its staff is the instructor, its student alice
+    second_assignment: str
 
     @property
     def url(self) -> str:
@@ -58,6 +63,23 @@ class E2EHub:
     @property
     def exchange(self) -> Path:
         return self.hub.plan.exchange_root / self.course_id
+
+    def user_env(self, username: str) -> dict[str, str]:
+        """What a user's JupyterLab terminal has: the venv, the students' nbgrader config and
+        the hub API with a token of that user (nbgrader asks the hub for their courses)."""
+        p = self.hub.plan
+        made = subprocess.run(
+            [str(p.bin / "jupyterhub"), "token", "-f", str(p.config_file), username],
+            cwd=p.private_dir, env={"PATH": f"{p.bin}:/usr/bin:/bin", "HOME": "/root"},
+            capture_output=True, text=True, check=True, timeout=120,
+        )  # fmt: skip
+        return {
+            "PATH": f"{p.bin}:/usr/bin:/bin",
+            "JUPYTER_CONFIG_PATH": str(p.jupyter_config_dir("students")),
+            "JUPYTERHUB_USER": username,
+            "JUPYTERHUB_API_TOKEN": made.stdout.strip().splitlines()[-1],
+            "JUPYTERHUB_API_URL": f"http://127.0.0.1:{p.hub_port}/hub/api",
+        }
 
 
 def require_tools() -> None:
@@ -76,21 +98,34 @@ def shots() -> Shots:
 
 @pytest.fixture(scope="session")
 def course_hub() -> Iterator[E2EHub]:
-    """A hub for a fresh course `e2e<hex>` with an instructor, a TA and three students; the
-    accounts, their homes, the exchange and the hub's state are removed afterwards."""
+    """One hub of two fresh courses, `e2e<hex>` (the repository's smallest usable assignment)
+    and `e2e<hex>-two` (the fixture course's `hello`): an instructor of both, a TA of the
+    first only, alice a student of both, bob and mallory of the first only. The accounts,
+    their homes, the exchange and the hub's state are removed afterwards."""
     require_tools()
     source = Path(os.environ.get("DLGRADE_E2E_COURSE", REPO))
     assignment = pick_assignment(source)
     tag = f"e2e{secrets.token_hex(3)}"
+    second = f"{tag}-two"
     state = Path(tempfile.mkdtemp(prefix=f"dlgrade-{tag}-"))
     state.chmod(0o755)
-    roles = {f"{tag}-prof": "instructor", f"{tag}-ta": "ta"}
-    roles |= {f"{tag}-alice": "student", f"{tag}-bob": "student", f"{tag}-mallory": "student"}
+    roles = {
+        f"{tag}-prof": ("instructor", ()),
+        f"{tag}-ta": ("ta", (tag,)),
+        f"{tag}-alice": ("student", (tag, second)),
+        f"{tag}-bob": ("student", (tag,)),
+        f"{tag}-mallory": ("student", (tag,)),
+    }
     members = [
-        Member(name, role, name.split("-")[1].title(), "E2e") for name, role in roles.items()
+        Member(name, role, name.split("-")[1].title(), "E2e", courses=courses)
+        for name, (role, courses) in roles.items()
     ]
     settings = HubSettings(port=0, state_dir=str(state), tag=tag, start_timeout=180)
-    hub = CourseHub(plan(settings, tag), members, source, [assignment.name])
+    courses = [
+        CourseSource(tag, source, "", (assignment.name,)),
+        CourseSource(second, SECOND_COURSE, "", (SECOND_ASSIGNMENT,)),
+    ]
+    hub = CourseHub(plan(settings, courses), members)
     try:
         passwords = hub.provision()
         hub.start()
@@ -102,11 +137,17 @@ def course_hub() -> Iterator[E2EHub]:
             ta=f"{tag}-ta",
             students=[f"{tag}-alice", f"{tag}-bob"],
             hostile=f"{tag}-mallory",
+            second=second,
+            second_assignment=SECOND_ASSIGNMENT,
         )
     finally:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        if hub.plan.log_file.exists():
-            shutil.copyfile(hub.plan.log_file, ARTIFACTS / "jupyterhub.log")
+        logs = {"jupyterhub.log": hub.plan.log_file}
+        for i, c in enumerate(hub.plan.courses, start=1):
+            logs[f"service-course{i}.log"] = hub.plan.service_log_file(c.course_id)
+        for name, log in logs.items():
+            if log.exists():
+                shutil.copyfile(log, ARTIFACTS / name)
         hub.teardown()
 
 

@@ -81,13 +81,36 @@ class HubUser:
 
     # --- nbgrader assignment list (students) ----------------------------------------------
 
-    def open_assignment_list(self) -> None:
+    def open_assignment_list(self, course: str | None = None) -> None:
+        """Open nbgrader's assignment list (of `course`, picked in its course menu)."""
         page = self.page
         page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Nbgrader").click()
         page.locator(
             '#jp-mainmenu-nbgrader li[data-command="nbgrader:open-assignment-list"]'
         ).click()
         expect(page.locator("#released_assignments_list")).to_be_attached()
+        self.wait_lists()
+        if course is not None:
+            self.select_course(course)
+
+    def courses(self) -> list[str]:
+        """The courses the assignment list offers (its course menu)."""
+        expect(self.page.locator("#course_list_dropdown")).to_be_enabled()
+        return [t.strip() for t in self.page.locator("#course_list > li").all_inner_texts()]
+
+    def select_course(self, course: str) -> None:
+        """Pick `course` in the assignment list's course menu; wait for its lists."""
+        page = self.page
+        current = page.locator("#course_list_default")
+        dropdown = page.locator("#course_list_dropdown")
+        expect(dropdown).to_be_enabled()
+        if current.inner_text().strip() != course:
+            dropdown.click()
+            page.locator("#course_list > li").filter(
+                has_text=re.compile(rf"^\s*{re.escape(course)}\s*$")
+            ).click()
+        expect(current).to_have_text(course)
+        expect(dropdown).to_be_enabled()
         self.wait_lists()
 
     def wait_lists(self) -> None:

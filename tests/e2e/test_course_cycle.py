@@ -26,12 +26,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 GRADING_TIMEOUT_S = 600
 
 
-def student_work(student: HubUser, assignment: str, typed: dict[str, str], release_nb) -> None:
+def student_work(
+    student: HubUser, course: str, assignment: str, typed: dict[str, str], release_nb
+) -> None:
     """Fetch the assignment, type the answers, run the visible tests, save and submit."""
-    student.open_assignment_list()
+    student.open_assignment_list(course)
     student.fetch(assignment)
     student.shot("fetched")
-    panel = student.open_notebook(f"{assignment}/{assignment}.ipynb")
+    panel = student.open_notebook(f"{course}/{assignment}/{assignment}.ipynb")
     solutions, runnable, tests = cell_indices(release_nb)
     for gid, index in solutions.items():
         student.set_cell(panel, index, typed[gid])
@@ -39,7 +41,7 @@ def student_work(student: HubUser, assignment: str, typed: dict[str, str], relea
     student.run_cells(panel, runnable)
     student.shot("visible-tests-run")
     student.save(panel)
-    student.open_assignment_list()
+    student.open_assignment_list(course)
     student.submit(assignment)
     student.shot("submitted")
 
@@ -51,15 +53,13 @@ def home(username: str) -> Path:
 def submit_from_shell(hub, student: str, nb) -> None:
     """Fetch and submit as `student` with nbgrader's command line (what any student's
     terminal can do), with `nb` in place of the fetched notebook."""
-    a, p = hub.assignment.name, hub.hub.plan
-    env = {
-        "PATH": f"{p.bin}:/usr/bin:/bin",
-        "JUPYTER_CONFIG_PATH": str(p.jupyter_config_dir("students")),
-    }
+    a, p, course = hub.assignment.name, hub.hub.plan, hub.course_id
+    env = hub.user_env(student)
     for step in ("fetch_assignment", "submit"):
         if step == "submit":
-            nbformat.write(nb, home(student) / a / f"{a}.ipynb")
-        done = run_as(student, [str(p.bin / "nbgrader"), step, a], env=env, check=False)
+            nbformat.write(nb, home(student) / course / a / f"{a}.ipynb")
+        argv = [str(p.bin / "nbgrader"), step, a, f"--course={course}"]
+        done = run_as(student, argv, env=env, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -78,8 +78,10 @@ def sandbox_backend(course_root: Path) -> str:
     return get_backend_class(config.Autograder.sandbox_backend).__name__
 
 
-def saved_notebook(student: str, assignment: str):
-    return nbformat.read(home(student) / assignment / f"{assignment}.ipynb", as_version=4)
+def saved_notebook(student: str, course: str, assignment: str):
+    """The student's copy, in ~/<course_id>/<assignment>/ (nbgrader's multi-course layout)."""
+    path = home(student) / course / assignment / f"{assignment}.ipynb"
+    return nbformat.read(path, as_version=4)
 
 
 def test_course_cycle(course_hub, browser, shots):
@@ -92,7 +94,9 @@ def test_course_cycle(course_hub, browser, shots):
     mallory = hub.hostile
     outside = Path(tempfile.mkdtemp(prefix="dlgrade-e2e-outside-"))
     outside.chmod(0o1777)
-    markers = [m / "PWNED" for m in (hub.course_root, home(hub.hub.plan.grader_user), outside)]
+    second = hub.hub.plan.course(hub.second)
+    places = (hub.course_root, home(hub.hub.plan.grader_user), second.course_root, outside)
+    markers = [m / "PWNED" for m in places]
 
     def user(name: str) -> HubUser:
         users[name] = HubUser(browser, hub.url, name, hub.passwords[name], shots)
@@ -120,8 +124,8 @@ def test_course_cycle(course_hub, browser, shots):
         }
         for student in (alice, bob):
             student.login()
-            student_work(student, a, typed[student.username], release_nb)
-            saved = saved_notebook(student.username, a)
+            student_work(student, course, a, typed[student.username], release_nb)
+            saved = saved_notebook(student.username, course, a)
             cells = {
                 c.metadata.nbgrader.grade_id: c for c in saved.cells if "nbgrader" in c.metadata
             }
@@ -135,7 +139,7 @@ def test_course_cycle(course_hub, browser, shots):
             filled(release_nb, typed[alice.username]), [str(m) for m in markers]
         )
         submit_from_shell(hub, mallory, hostile_nb)
-        correct = saved_notebook(alice.username, a)
+        correct = saved_notebook(alice.username, course, a)
         for cell in correct.cells:
             if is_grade(cell) and not is_solution(cell):
                 assert not [o for o in cell.outputs if o.output_type == "error"], cell.source
@@ -156,7 +160,7 @@ def test_course_cycle(course_hub, browser, shots):
         alice.shot("other-student-denied")
         for argv in (
             ["ls", str(hub.exchange / "inbound")],
-            ["cat", str(home(bob.username) / a / f"{a}.ipynb")],
+            ["cat", str(home(bob.username) / course / a / f"{a}.ipynb")],
             ["ls", str(hub.course_root / "graders")],
         ):
             assert run_as(alice.username, argv, check=False).returncode != 0, argv
@@ -244,7 +248,7 @@ def test_course_cycle(course_hub, browser, shots):
         for student in (alice, bob):
             r = results[student.username]
             student.page.goto(f"{hub.url}/user/{student.username}/lab")
-            student.open_assignment_list()
+            student.open_assignment_list(course)
             student.fetch_feedback(a)
             body = student.view_feedback(a, a)
             score = body.locator("#total-score")
@@ -253,7 +257,7 @@ def test_course_cycle(course_hub, browser, shots):
             assert float(score.get_attribute("data-max-score")) == r["max_score"]
             student.shot("feedback")
             lab_text = body.inner_text()
-            files = sorted((home(student.username) / a / "feedback").rglob("*.html"))
+            files = sorted((home(student.username) / course / a / "feedback").rglob("*.html"))
             assert files, "no feedback file in the student's home"
             rel = files[-1].relative_to(home(student.username))
             student.page.goto(f"{hub.url}/user/{student.username}/files/{rel}")
