@@ -95,8 +95,10 @@ MAX_FLOAT_TEXT = 40
 
 
 def _npy(array: np.ndarray) -> bytes:
+    """.npy bytes of `array`, C-ordered, its shape kept (a 0-d array stays 0-d, which
+    `np.ascontiguousarray` would make 1-d)."""
     buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
+    np.save(buf, array if array.flags.c_contiguous else array.copy(order="C"), allow_pickle=False)
     return buf.getvalue()
 
 

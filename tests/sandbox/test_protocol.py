@@ -37,6 +37,15 @@ def test_tensors_keep_dtype_values_and_shape():
         assert out.dtype == dtype and torch.equal(out, t)
 
 
+def test_zero_dim_and_non_contiguous_values_keep_their_shape():
+    """Does a 0-d tensor (a loss) come back 0-d, and a transposed view with its values?"""
+    for value in (torch.tensor(3.5, dtype=torch.float64), np.array(2, dtype=np.int64)):
+        out = roundtrip(value)
+        assert out.shape == value.shape == () and float(out) == float(value)
+    t = torch.arange(6.0).reshape(2, 3).T
+    assert torch.equal(roundtrip(t), t)
+
+
 def test_object_arrays_are_refused_both_ways():
     """Are object arrays (which would need pickle) refused when encoding and decoding?"""
     with pytest.raises(ProtocolError):
