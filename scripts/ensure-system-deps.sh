@@ -4,6 +4,7 @@ set -euo pipefail
 need=()
 command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v chromium >/dev/null || need+=(chromium)
+{ [ -f /usr/lib/bible.data ] && command -v bible >/dev/null; } || need+=(bible-kjv-text bible-kjv)  # the KJV corpus of the attention notebook
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ]; then
     export DEBIAN_FRONTEND=noninteractive

@@ -135,3 +135,94 @@ def make_oracle(
     seed: int, vocab_size: int, block_size: int, scale: float = 2.0, sparse: bool = False
 ) -> OracleLM:
     return OracleLM(seed, vocab_size, block_size, scale, sparse)
+
+
+class _TwinAttention(torch.nn.Module):
+    """The layout of the notebook's MultiHeadAttention (q_proj, k_proj, v_proj, out_proj,
+    num_heads, head_dim), built here so that the KV-cache task does not depend on the
+    student's classes."""
+
+    def __init__(self, embed_dim: int, num_heads: int):
+        super().__init__()
+        self.embed_dim, self.num_heads = embed_dim, num_heads
+        self.head_dim = embed_dim // num_heads
+        self.q_proj = torch.nn.Linear(embed_dim, embed_dim)
+        self.k_proj = torch.nn.Linear(embed_dim, embed_dim)
+        self.v_proj = torch.nn.Linear(embed_dim, embed_dim)
+        self.out_proj = torch.nn.Linear(embed_dim, embed_dim)
+
+    def forward(self, query, key=None, value=None, mask=None, return_attention=False):
+        key = query if key is None else key
+        value = key if value is None else value
+
+        def split(t):
+            return t.view(t.size(0), t.size(1), self.num_heads, self.head_dim).transpose(1, 2)
+
+        q, k, v = split(self.q_proj(query)), split(self.k_proj(key)), split(self.v_proj(value))
+        scores = q @ k.transpose(-2, -1) / self.head_dim**0.5
+        if mask is not None:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        attn = torch.softmax(scores, dim=-1)
+        out = (attn @ v).transpose(1, 2).reshape(query.shape)
+        out = self.out_proj(out)
+        return (out, attn) if return_attention else out
+
+
+class _TwinBlock(torch.nn.Module):
+    def __init__(self, embed_dim: int, num_heads: int):
+        super().__init__()
+        self.ln1 = torch.nn.LayerNorm(embed_dim)
+        self.attn = _TwinAttention(embed_dim, num_heads)
+        self.ln2 = torch.nn.LayerNorm(embed_dim)
+        self.mlp = torch.nn.Sequential(
+            torch.nn.Linear(embed_dim, 4 * embed_dim),
+            torch.nn.GELU(),
+            torch.nn.Linear(4 * embed_dim, embed_dim),
+        )
+        self.dropout = torch.nn.Dropout(0.0)
+
+    def forward(self, x, mask=None):
+        x = x + self.attn(self.ln1(x), mask=mask)
+        return x + self.mlp(self.ln2(x))
+
+
+class TwinGPT(torch.nn.Module):
+    """A TinyGPT with the notebook's layout and parameter names, for the KV-cache task."""
+
+    def __init__(self, vocab_size, block_size, embed_dim, num_heads, num_layers):
+        super().__init__()
+        self.vocab_size, self.block_size = vocab_size, block_size
+        self.tok_emb = torch.nn.Embedding(vocab_size, embed_dim)
+        self.pos_emb = torch.nn.Embedding(block_size, embed_dim)
+        self.blocks = torch.nn.ModuleList(
+            [_TwinBlock(embed_dim, num_heads) for _ in range(num_layers)]
+        )
+        self.ln_f = torch.nn.LayerNorm(embed_dim)
+        self.head = torch.nn.Linear(embed_dim, vocab_size, bias=False)
+
+    def forward(self, idx, targets=None):
+        T = idx.size(1)
+        x = self.tok_emb(idx) + self.pos_emb(torch.arange(T))
+        mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
+        for block in self.blocks:
+            x = block(x, mask=mask)
+        return self.head(self.ln_f(x)), None
+
+
+def make_twin_gpt(params: dict, *args) -> TwinGPT:
+    """A float64 TwinGPT(*args) in eval mode carrying `params` (the grader's random weights)."""
+    model = TwinGPT(*args).double().eval()
+    model.load_state_dict(params)
+    return model
+
+
+def dropout_rates(module: torch.nn.Module) -> dict:
+    """{module name: p} of every nn.Dropout inside `module`."""
+    return {n: float(m.p) for n, m in module.named_modules() if isinstance(m, torch.nn.Dropout)}
+
+
+def set_dropout(module: torch.nn.Module, prefix: str, p: float) -> None:
+    """Set p of every nn.Dropout whose name starts with `prefix`."""
+    for name, m in module.named_modules():
+        if isinstance(m, torch.nn.Dropout) and name.startswith(prefix):
+            m.p = p

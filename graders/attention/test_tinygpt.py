@@ -92,6 +92,15 @@ def test_loss_at_initialisation(sub, ref, gen, copy_trained, randomize, load_wei
         logits = twin(idx)[0]
     own = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))
     _near_ln_v(own, V, "with the model's initial weights")
+    for name, module in twin.named_modules():
+        if isinstance(module, (torch.nn.Linear, torch.nn.Embedding)):
+            w = module.weight.detach().double()
+            expect.true(
+                abs(w.mean().item()) < 0.005 and 0.017 < w.std().item() < 0.023,
+                f"the initial weight of {name} has mean {w.mean().item():.3f} and standard "
+                f"deviation {w.std().item():.3f}: initialise every Linear and Embedding weight "
+                "from N(0, 0.02²) (mean 0, std 0.02)",
+            )
     require_forward(sub, ref, gen, randomize, load_weights)
 
 
@@ -193,3 +202,37 @@ def test_learns_reversal(sub, ref, gen, seed, trusted_helpers, copy_trained):
         f"{losses[0]:.2f} to {losses[-1]:.2f}). Check the causal mask, the position "
         "embeddings and the residual connections.",
     )
+
+
+@pytest.mark.points(1)
+def test_dropout(sub, ref, gen, randomize, load_weights):
+    """dropout=p reaches every block and the embeddings in train mode; eval mode is the
+    reference's deterministic forward."""
+    model = sub.TinyGPT(11, 8, 16, 2, 2, dropout=0.5)
+    rates = sub.helpers.dropout_rates(model)
+    for layer in range(2):
+        expect.true(
+            any(name.startswith(f"blocks.{layer}.") and p == 0.5 for name, p in rates.items()),
+            f"dropout=0.5 does not reach block {layer}: build the blocks with "
+            "TransformerBlock(embed_dim, num_heads, dropout=dropout)",
+        )
+    idx = tokens(gen, 11, 3, 8)
+    model.train()
+    sub.helpers.set_dropout(model, "blocks.", 0.0)
+    first, second = sub.helpers.call_twice(model, idx)
+    expect.true(
+        not torch.allclose(expect.tensor(first[0]), expect.tensor(second[0])),
+        "with dropout=0.5 in training mode nothing outside the blocks is dropped: apply "
+        "self.drop = nn.Dropout(dropout) to tok_emb(idx) + pos_emb(positions)",
+    )
+    theirs = ref.TinyGPT(11, 8, 16, 2, 2).double().eval()
+    params = randomize(theirs, gen)
+    load_weights(sub, model, params, "TinyGPT")
+    model.eval()
+    with torch.no_grad():
+        expected = theirs(idx)[0]
+    expect.close(
+        model(idx)[0], expected,
+        "with dropout=0.5 in eval mode the logits differ from the model without dropout: "
+        "use nn.Dropout modules, which switch off in eval mode",
+    )  # fmt: skip

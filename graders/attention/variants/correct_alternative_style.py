@@ -34,12 +34,15 @@ class TransformerBlock(nn.Module):
 """,
     "tinygpt_impl": """
 class TinyGPT(nn.Module):
-    def __init__(self, vocab_size, block_size, embed_dim, num_heads, num_layers):
+    def __init__(self, vocab_size, block_size, embed_dim, num_heads, num_layers, dropout=0.0):
         super().__init__()
         self.block_size = block_size
         self.tok_emb = nn.Embedding(vocab_size, embed_dim)
         self.pos_emb = nn.Embedding(block_size, embed_dim)
-        self.blocks = nn.ModuleList(TransformerBlock(embed_dim, num_heads) for _ in range(num_layers))
+        self.emb_dropout = nn.Dropout(p=dropout)
+        self.blocks = nn.ModuleList(
+            TransformerBlock(embed_dim, num_heads, 4, dropout) for _ in range(num_layers)
+        )
         self.ln_f = nn.LayerNorm(embed_dim)
         self.head = nn.Linear(embed_dim, vocab_size, bias=False)
         self.register_buffer("mask", causal_mask(block_size))
@@ -56,7 +59,7 @@ class TinyGPT(nn.Module):
 
     def forward(self, idx, targets=None):
         T = idx.shape[1]
-        x = self.tok_emb(idx) + self.pos_emb.weight[:T]
+        x = self.emb_dropout(self.tok_emb(idx) + self.pos_emb.weight[:T])
         for block in self.blocks:
             x = block(x, self.mask[:T, :T])
         logits = self.head(self.ln_f(x))

@@ -100,13 +100,14 @@ class TransformerBlock(nn.Module):
 class TinyGPT(nn.Module):
     """A decoder-only transformer language model."""
 
-    def __init__(self, vocab_size, block_size, embed_dim, num_heads, num_layers):
+    def __init__(self, vocab_size, block_size, embed_dim, num_heads, num_layers, dropout=0.0):
         super().__init__()
         self.block_size = block_size
         self.tok_emb = nn.Embedding(vocab_size, embed_dim)
         self.pos_emb = nn.Embedding(block_size, embed_dim)
+        self.embedding_dropout = nn.Dropout(dropout)
         self.blocks = nn.ModuleList(
-            [TransformerBlock(embed_dim, num_heads) for _ in range(num_layers)]
+            [TransformerBlock(embed_dim, num_heads, dropout=dropout) for _ in range(num_layers)]
         )
         self.ln_f = nn.LayerNorm(embed_dim)
         self.head = nn.Linear(embed_dim, vocab_size, bias=False)
@@ -125,7 +126,7 @@ class TinyGPT(nn.Module):
         if T > self.block_size:
             raise ValueError(f"sequence length {T} exceeds block_size {self.block_size}")
         positions = torch.arange(T, device=idx.device)
-        x = self.tok_emb(idx) + self.pos_emb(positions)
+        x = self.embedding_dropout(self.tok_emb(idx) + self.pos_emb(positions))
         mask = causal_mask(T, device=idx.device)
         for block in self.blocks:
             x = block(x, mask=mask)
