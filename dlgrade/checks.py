@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from dlgrade.grading.plugin import fresh_grader_modules
 from dlgrade.notebook import grade_id, is_grade, nbgrader_meta, read_notebook
 from dlgrade.paths import CoursePaths
 
@@ -32,6 +33,12 @@ class _Collector:
 def grader_points(graders_dir: Path) -> tuple[dict[str, float], list[str]]:
     """Points per task declared by the graders (collected, not run)."""
     collector = _Collector()
+    with fresh_grader_modules(graders_dir):
+        _collect(graders_dir, collector)
+    return collector.points, collector.errors
+
+
+def _collect(graders_dir: Path, collector: _Collector) -> None:
     pytest.main(
         [
             str(graders_dir),
@@ -49,7 +56,6 @@ def grader_points(graders_dir: Path) -> tuple[dict[str, float], list[str]]:
         ],
         plugins=[collector],
     )
-    return collector.points, collector.errors
 
 
 def notebook_points(notebook: Path) -> dict[str, float]:

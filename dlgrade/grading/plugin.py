@@ -7,10 +7,13 @@ junitxml does) into :attr:`GradingState.results`. Load it with
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 import types
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -300,6 +303,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     )
 
 
+@contextmanager
+def fresh_grader_modules(graders_dir: str | Path) -> Iterator[None]:
+    """Drop the modules a pytest run imported from `graders_dir` when it ends.
+
+    pytest's importlib mode names a grader file by its path below the graders folder
+    (`test_train`, `conftest`) and reuses a module of that name already imported, so one
+    process that collects or grades two assignments would otherwise run the first one's
+    `test_train.py` for the second."""
+    root = os.path.realpath(graders_dir) + os.sep
+    before = set(sys.modules)
+    try:
+        yield
+    finally:
+        for name in set(sys.modules) - before:
+            path = getattr(sys.modules.get(name), "__file__", None) or ""
+            if os.path.realpath(path).startswith(root):
+                sys.modules.pop(name, None)
+
+
 def run(graders_dir: str, state: GradingState, extra_args: list[str] = ()) -> int:
     """Run the graders in `graders_dir` against `state`; returns pytest's exit code."""
     started = time.monotonic()
@@ -317,6 +339,7 @@ def run(graders_dir: str, state: GradingState, extra_args: list[str] = ()) -> in
     args = [str(graders_dir), *(a for p in plugins for a in ("-p", p)), "--assert=plain",
             "--import-mode=importlib", "--rootdir", str(graders_dir), "-c", "/dev/null",
             *extra_args]  # fmt: skip
-    code = pytest.main(args, plugins=[state])
+    with fresh_grader_modules(graders_dir):
+        code = pytest.main(args, plugins=[state])
     state.elapsed = time.monotonic() - started
     return int(code)

@@ -8,7 +8,14 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from dlgrade.notebook import grade_id, is_grade, is_solution, nbgrader_meta, read_notebook
+from dlgrade.notebook import (
+    InvalidNotebook,
+    grade_id,
+    is_grade,
+    is_solution,
+    nbgrader_meta,
+    read_notebook,
+)
 from dlgrade.paths import CoursePaths
 from dlgrade.report.model import GradedSubmission
 
@@ -28,11 +35,14 @@ def manual_cells(paths: CoursePaths, assignment: str) -> dict[str, float]:
     """grade_id -> points of the source notebook's manually graded cells (answer cells
     that are graded: nbgrader `solution` and `grade`)."""
     source = paths.source(assignment) / f"{paths.notebook(assignment)}.ipynb"
-    if not source.is_file():
+    try:
+        cells = read_notebook(source).cells
+    except (OSError, InvalidNotebook) as err:  # no readable source: no hand-graded cells
+        log.info("no manually graded cells read from %s: %s", source, err)
         return {}
     return {
         grade_id(c): float(nbgrader_meta(c).get("points", 0))
-        for c in read_notebook(source).cells
+        for c in cells
         if is_grade(c) and is_solution(c) and grade_id(c)
     }
 

@@ -274,3 +274,22 @@ def test_visible_second(sub):
         "test_visible_second",
     ]
     assert all(r.status == "passed" for r in state.results), [r.output for r in state.results]
+
+
+def test_two_assignments_in_one_process_keep_their_own_graders(tmp_path):
+    """Do same-named grader files of two assignments (test_train.py, conftest.py) each
+    count for their own assignment when one process collects both, in either order?"""
+    from dlgrade.checks import grader_points
+
+    for name, points in (("a1", 3), ("a2", 5)):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "conftest.py").write_text(f"POINTS = {points}\n")
+        (folder / "test_train.py").write_text(
+            "import pytest\n\n\n"
+            f"@pytest.mark.task('train')\n@pytest.mark.points({points})\n"
+            "def test_train():\n    pass\n"
+        )
+    for order in (("a1", "a2"), ("a2", "a1")):
+        got = {name: grader_points(tmp_path / name)[0] for name in order}
+        assert got == {"a1": {"train": 3.0}, "a2": {"train": 5.0}}

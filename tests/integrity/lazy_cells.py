@@ -92,6 +92,19 @@ def generate(model, idx, max_new_tokens, temperature=1.0, top_k=None, generator=
 """
 
 
+_KV_CACHE = """
+def forward_with_cache(model, idx, cache=None):
+    B, T = idx.shape
+    past = 0 if cache is None else cache[0][0].size(2)
+    new_cache = []
+    for block in model.blocks:
+        H, Dh = block.attn.num_heads, block.attn.head_dim
+        k = torch.zeros(B, H, past + T, Dh)
+        new_cache.append((k, k.clone()))
+    return torch.zeros(B, T, model.head.out_features), new_cache
+"""
+
+
 def _attention(weights, out, causal, pe, mha_out, block_out, logits, generate) -> dict:
     return {
         "sdpa_impl": _ATTENTION_WEIGHTS.format(weights=weights, out=out),
@@ -103,6 +116,7 @@ def _attention(weights, out, causal, pe, mha_out, block_out, logits, generate) -
         "block_impl": _BLOCK.format(out=block_out),
         "tinygpt_impl": _TINYGPT.format(logits=logits),
         "generate_impl": _GENERATE.format(body=generate),
+        "kv_cache_impl": _KV_CACHE,
     }
 
 
@@ -232,6 +246,16 @@ def ddim_sample(model, shape, sched, num_steps, generator=None):
 """
 
 
+_EPS_VIEWS = """
+def p_mean_from_eps(xt, t, eps, sched):
+    return xt.clone()
+
+
+def score_from_eps(eps, t, sched):
+    return -eps
+"""
+
+
 def _diffusion(linear, cosine, fill, q, x0, loss, call) -> dict:
     return {
         "schedules_impl": _SCHEDULES.format(linear=linear, cosine=cosine),
@@ -242,6 +266,7 @@ def _diffusion(linear, cosine, fill, q, x0, loss, call) -> dict:
         "sampling_impl": _SAMPLING.format(call=call),
         "network_impl": _NETWORK,
         "ddim_impl": _DDIM.format(call=call),
+        "eps_views_impl": _EPS_VIEWS,
     }
 
 

@@ -51,9 +51,12 @@ finally:
 
 
 def lazy_notebook(course, assignment: str, name: str, cells: dict) -> nbformat.NotebookNode:
-    """The reference notebook with every solution cell replaced by a lazy one."""
+    """The reference notebook with every code solution cell replaced by a lazy one (the
+    written answers are graded by hand)."""
     reference = build_for(course.paths, assignment, "reference")
-    solution_ids = {grade_id(c) for c in reference.cells if is_solution(c)}
+    solution_ids = {
+        grade_id(c) for c in reference.cells if is_solution(c) and c.cell_type == "code"
+    }
     assert set(cells) == solution_ids, "a lazy submission must replace every solution cell"
     return apply_variant(reference, Variant(name=name, kind="lazy", doc=name, cells=cells))
 
