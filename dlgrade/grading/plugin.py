@@ -312,6 +312,12 @@ def fresh_grader_modules(graders_dir: str | Path) -> Iterator[None]:
     process that collects or grades two assignments would otherwise run the first one's
     `test_train.py` for the second."""
     root = os.path.realpath(graders_dir) + os.sep
+    names = {
+        ".".join(p.relative_to(graders_dir).with_suffix("").parts)
+        for p in Path(graders_dir).rglob("*.py")
+    }
+    # a module of the same name from elsewhere (another test file) steps aside meanwhile
+    aside = {n: sys.modules.pop(n) for n in names if n in sys.modules}
     before = set(sys.modules)
     try:
         yield
@@ -320,6 +326,7 @@ def fresh_grader_modules(graders_dir: str | Path) -> Iterator[None]:
             path = getattr(sys.modules.get(name), "__file__", None) or ""
             if os.path.realpath(path).startswith(root):
                 sys.modules.pop(name, None)
+        sys.modules.update(aside)
 
 
 def run(graders_dir: str, state: GradingState, extra_args: list[str] = ()) -> int:
