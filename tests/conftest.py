@@ -15,7 +15,7 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
-from dlgrade.authoring.variants import reference_submission
+from dlgrade.authoring.variants import reference_submission, write_files
 from dlgrade.courses import COURSES_FOLDER, course_names, load_config
 from dlgrade.grading import batch
 from dlgrade.grading.results import SCHEMA_FILE
@@ -55,9 +55,7 @@ class Course:
         """Write `nb` (and `files`, relative path -> bytes) as `student`'s submission."""
         folder = self.paths.submitted(student, self.assignment)
         folder.mkdir(parents=True, exist_ok=True)
-        for rel, data in (files or {}).items():
-            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-            (folder / rel).write_bytes(data)
+        write_files(folder, files or {})
         path = folder / f"{self.assignment}.ipynb"
         if isinstance(nb, nbformat.NotebookNode):
             nbformat.write(nb, path)

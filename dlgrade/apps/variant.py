@@ -8,7 +8,7 @@ import nbformat
 from traitlets import Unicode
 
 from dlgrade.apps.base import DlGradeApp, base_aliases, base_flags
-from dlgrade.authoring.variants import build_for, submission_files
+from dlgrade.authoring.variants import build_for, submission_files, write_files
 
 
 class VariantApp(DlGradeApp):
@@ -39,10 +39,7 @@ class VariantApp(DlGradeApp):
         nbformat.write(build_for(self.paths, assignment, self.variant), self.out)
         if self.files_dir:
             files = submission_files(self.paths.graders(assignment), self.variant)
-            for rel, data in files.items():
-                path = Path(self.files_dir) / rel
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
+            write_files(Path(self.files_dir), files)
 
 
 def main() -> None:

@@ -126,8 +126,13 @@ def write_submission(folder: Path, notebook_name: str, nb, files: dict[str, byte
         target.write_bytes(nb)
     else:
         nbformat.write(nb, target)
+    write_files(folder, files)
+
+
+def write_files(folder: Path, files: dict[str, bytes]) -> None:
+    """The submission's other files (relative path -> bytes) below `folder`."""
     for rel, data in files.items():
-        path = folder / rel
+        path = Path(folder) / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
 
