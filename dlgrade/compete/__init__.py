@@ -1,0 +1,1 @@
+"""The representation-learning competition (docs/COMPETITION.md)."""
