@@ -136,7 +136,10 @@ def test_a_submission_that_hangs_everywhere_stops_at_its_total_budget(course):
             )
     course.submit("sleeper", nb)
     r = course.grade(
-        workers=1, Autograder__test_time_limit=5.0, Autograder__submission_time_limit=6.0
+        workers=1,
+        Autograder__cell_time_limit=2.0,  # the visible-test cells call the sleepers too
+        Autograder__test_time_limit=5.0,
+        Autograder__submission_time_limit=6.0,
     )["sleeper"]
     assert r["status"] == "timeout" and r["score"] == 0.0
     assert [t["status"] for t in r["tests"]] == ["timeout"] * 3
