@@ -29,6 +29,6 @@ print(f"{out}: {len(pins)} packages")
 PYEOF
 }
 
-lock notebook
-lock hub
-lock course -c "$PWD/$dir/notebook.txt"
+lock notebook -c "$PWD/requirements.lock"
+lock hub -c "$PWD/requirements.lock"
+lock course -c "$PWD/$dir/notebook.txt" -c "$PWD/requirements.lock"
