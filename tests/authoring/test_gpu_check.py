@@ -23,7 +23,7 @@ from dlgrade.paths import CoursePaths
 from tests.conftest import REPO
 
 CUDA = torch.cuda.is_available()
-ASSIGNMENTS = ["attention", "diffusion", "energy"]
+ASSIGNMENTS = ["attention", "diffusion", "energy", "represent"]
 UNGRADED_VISIBLE = {"diffusion": {"test_ddim"}}  # visible checks of the extra credit
 
 

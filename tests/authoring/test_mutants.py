@@ -95,6 +95,6 @@ def test_the_sample_is_reproducible_and_spread_over_cells():
 
 def test_real_assignments_have_enough_mutants():
     """Does every real assignment yield a full sample of 60 mutants?"""
-    for assignment in ("attention", "diffusion", "energy"):
+    for assignment in ("attention", "diffusion", "energy", "represent"):
         nb = read_notebook(REPO / "source" / assignment / f"{assignment}.ipynb")
         assert len(sample_mutants(nb, 60, seed=0)) == 60, assignment

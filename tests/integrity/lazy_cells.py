@@ -9,6 +9,8 @@ asks. `HOSTILE_GENERATE` are `generate` cells that return token values no vocabu
 
 from __future__ import annotations
 
+from tests.integrity.lazy_represent import REPRESENT
+
 _ATTENTION_WEIGHTS = """
 def scaled_dot_product_attention(q, k, v, mask=None):
     shape = (*q.shape[:-1], k.shape[-2])
@@ -382,7 +384,12 @@ ENERGY = {
     ),
 }
 
-LAZY = {"attention": ATTENTION, "diffusion": DIFFUSION, "energy": ENERGY}
+LAZY = {
+    "attention": ATTENTION,
+    "diffusion": DIFFUSION,
+    "energy": ENERGY,
+    "represent": REPRESENT,
+}
 
 # `generate` cells whose tokens are ids no vocabulary has (the rest of the notebook is
 # the reference solution); one also forges the oracle model's record of context lengths.
