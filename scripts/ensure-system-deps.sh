@@ -5,6 +5,9 @@ need=()
 command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v chromium >/dev/null || need+=(chromium)
 { [ -f /usr/lib/bible.data ] && command -v bible >/dev/null; } || need+=(bible-kjv-text bible-kjv)  # the KJV corpus of the attention notebook
+# PostgreSQL's server binaries (initdb, pg_ctl): the competition store's tests start a
+# throwaway cluster with them (tests/compete/conftest.py); SQLite is the default store
+{ command -v initdb >/dev/null || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; } || need+=(postgresql)
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ]; then
     export DEBIAN_FRONTEND=noninteractive

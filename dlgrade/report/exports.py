@@ -76,6 +76,16 @@ def lms_score(cell: Cell, non_graded: str = "blank") -> float | None:
     return 0.0 if non_graded == "zero" else cell.raw_score
 
 
+def lms_points(
+    cell: Cell, assignment: str, student: str, gradebook: GradebookInfo, non_graded: str
+) -> float | None:
+    """`lms_score` plus the extra credit the gradebook holds for the student's submission
+    (the competition's bonus, a TA's), which goes out even without a graded notebook."""
+    score = lms_score(cell, non_graded)
+    extra = gradebook.extra(assignment, student)
+    return (score or 0.0) + extra if extra else score
+
+
 def canvas_csv(
     overview: CourseOverview,
     gradebook: GradebookInfo,
@@ -97,7 +107,10 @@ def canvas_csv(
         identity[student_column] = row.student
         rows.append(
             [identity.get(c, "") for c in CANVAS_IDENTITY]
-            + [lms_score(row.cells[a.name], non_graded) for a in overview.assignments]
+            + [
+                lms_points(row.cells[a.name], a.name, row.student, gradebook, non_graded)
+                for a in overview.assignments
+            ]
         )
     return csv_text([*CANVAS_IDENTITY, *names], rows)
 
@@ -117,7 +130,10 @@ def moodle_csv(
         info = gradebook.student(row.student)
         rows.append(
             [info.first_name, info.last_name, row.student, info.lms_user_id, info.email]
-            + [lms_score(row.cells[a.name], non_graded) for a in overview.assignments]
+            + [
+                lms_points(row.cells[a.name], a.name, row.student, gradebook, non_graded)
+                for a in overview.assignments
+            ]
         )
     return csv_text([*MOODLE_IDENTITY, *names], rows)
 

@@ -69,13 +69,18 @@ class StudentInfo:
 
 @dataclass(frozen=True)
 class GradebookInfo:
-    """What the reports take from nbgrader's gradebook: the roster and the due dates."""
+    """What the reports take from nbgrader's gradebook: the roster, the due dates and the
+    extra credit given there (the competition's bonus, a TA's), which the LMS exports add."""
 
     students: dict[str, StudentInfo] = field(default_factory=dict)
     duedates: dict[str, datetime] = field(default_factory=dict)
+    extra_credit: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def student(self, student_id: str) -> StudentInfo:
         return self.students.get(student_id) or StudentInfo(student_id)
+
+    def extra(self, assignment: str, student_id: str) -> float:
+        return self.extra_credit.get(assignment, {}).get(student_id, 0.0)
 
 
 def _sqlite_file(db_url: str) -> Path | None:
@@ -92,6 +97,8 @@ def load_gradebook(paths: CoursePaths) -> GradebookInfo:
         return GradebookInfo()
     from nbgrader.api import Gradebook
 
+    from dlgrade.gradebook import extra_credit
+
     try:
         with Gradebook(db_url, coursedir.course_id) as gb:
             students = {
@@ -101,10 +108,11 @@ def load_gradebook(paths: CoursePaths) -> GradebookInfo:
                 for s in gb.students
             }
             duedates = {a.name: a.duedate for a in gb.assignments if a.duedate is not None}
+            extra = extra_credit(gb)
     except Exception as err:  # a broken gradebook must not stop a report
         log.warning("cannot read the gradebook %s: %s", db_url, err)
         return GradebookInfo()
-    return GradebookInfo(students, duedates)
+    return GradebookInfo(students, duedates, extra)
 
 
 def order_assignments(assignments: list[str], gradebook: GradebookInfo) -> list[str]:
