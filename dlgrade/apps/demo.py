@@ -8,7 +8,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
-from traitlets import Integer, Unicode
+from traitlets import Bool, Integer, Unicode
 
 from dlgrade.apps.base import DlGradeApp, base_aliases, base_flags
 from dlgrade.authoring.demo import simulate_class
@@ -38,6 +38,12 @@ class DemoApp(DlGradeApp):
     ).tag(config=True)
     duedate = Unicode(
         "2026-12-01 23:59:00 UTC", help="Due date given to every demo assignment (late ones show)."
+    ).tag(config=True)
+    competition = Bool(
+        True,
+        help="Also run a small simulated competition (dlgrade.authoring.compete_demo) in each "
+        "course with graders/represent/competition.json: its board goes to "
+        "reports/competition/board.html.",
     ).tag(config=True)
     aliases = {**base_aliases, "workers": "Autograder.workers", "bugs": "DemoApp.bug_variants"}
     flags = base_flags
@@ -72,6 +78,8 @@ class DemoApp(DlGradeApp):
                     [paths for _, paths, _ in courses], Path(self.coursedir.root) / OVERVIEW_FOLDER
                 )
             )
+        if self.competition:
+            reports += self.run_competitions(courses, grader)
         print(format_summary(results))
         for path in reports:
             print(f"report: {path}")
@@ -106,6 +114,15 @@ class DemoApp(DlGradeApp):
                 write_feedback(paths, assignment, student)
             results += graded
         return results, self._reports(paths, assignments)
+
+    def run_competitions(
+        self, courses: list[tuple[str, CoursePaths, NbGraderAPI]], grader: Autograder
+    ) -> list[Path]:
+        """The simulated competition of each course that has one: the static boards."""
+        from dlgrade.authoring.compete_demo import simulate_competition
+
+        boards = [simulate_competition(paths, grader.sandbox_backend) for _, paths, _ in courses]
+        return [b for b in boards if b is not None]
 
     def _reports(self, paths: CoursePaths, assignments: list[str]) -> list[Path]:
         try:

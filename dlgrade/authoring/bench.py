@@ -8,7 +8,10 @@
   fixed cost per run (start-up, pool, sandbox template, gradebook) the intercept;
 * scaling: the same command with 1 and 2 workers on each scaling batch size;
 * mutation throughput: mutants per minute of ``dlgrade.authoring.mutate`` on 2 workers;
-* ``nbgrader autograde`` on the same files, for comparison.
+* ``nbgrader autograde`` on the same files, for comparison;
+* the competition: evaluation time of one submission per encoder size
+  (``dlgrade.authoring.bench_compete``), and the leaderboard's response time under 50
+  students polling it (``dlgrade.authoring.bench_board``).
 
 Everything runs in a scratch copy of the course (``build/bench-course``); figures go to
 ``bench/RESULTS.md`` and ``bench/results.json``.
@@ -84,13 +87,24 @@ class Bench(LoggingConfigurable):
         help="A smoke run: the first assignment only, batches of 2 and 4, scaling on 4, two "
         "mutants, one repetition, no nbgrader or SLURM comparison.",
     ).tag(config=True)
+    competition = Bool(
+        True,
+        help="Also time the competition's evaluation of one submission per encoder size "
+        "(dlgrade.authoring.bench_compete) when the course has graders/represent/"
+        "competition.json.",
+    ).tag(config=True)
+    board_pollers = Integer(
+        50,
+        help="Students polling the competition's leaderboard at once (its response time, "
+        "dlgrade.authoring.bench_board; loopback, a throwaway hub); 0 skips it.",
+    ).tag(config=True)
     output_directory = Unicode("bench", help="Where RESULTS.md and results.json go.").tag(
         config=True
     )
 
     def run(self, paths: CoursePaths, assignments: list[str]) -> Path:
         """Measure `assignments` in a scratch copy of the course; returns RESULTS.md."""
-        from dlgrade.authoring import bench_slurm
+        from dlgrade.authoring import bench_compete, bench_slurm
 
         if self.quick:
             assignments = assignments[:1]
@@ -117,6 +131,12 @@ class Bench(LoggingConfigurable):
             figures["nbgrader"] = nbgrader_autograde(
                 scratch, config, target, self.nbgrader_submissions
             )
+        if self.competition:
+            figures["competition"] = bench_compete.run(paths, self.quick, self.reps, self.log)
+        if self.board_pollers > 0:
+            from dlgrade.authoring import bench_board
+
+            figures["board"] = bench_board.run(self.board_pollers, quick=self.quick)
         out = write_report(paths.root / self.output_directory, figures)
         if self.slurm and not self.quick:
             bench_slurm.run(scratch, config, target, paths.root / self.output_directory)
@@ -364,6 +384,12 @@ def write_report(out_dir: Path, figures: dict) -> Path:
             "experiments included, and runs only the visible tests, inside the student's "
             "own kernel).",
         ]
+    from dlgrade.authoring.bench_compete import report_lines
+
+    lines += report_lines(figures.get("competition"))
+    from dlgrade.authoring import bench_board
+
+    lines += bench_board.report_lines(figures.get("board"))
     path = out_dir / "RESULTS.md"
     atomic_write(path, "\n".join(lines) + "\n")
     return path

@@ -74,6 +74,12 @@ class HubSettings(LoggingConfigurable):
     start_timeout = Int(120, help="Seconds a user's server (or the hub) may take to start.").tag(
         config=True
     )
+    competition = Unicode(
+        "represent",
+        help="Assignment of the representation-learning competition: a course whose copied "
+        "assignments include it (with graders/<it>/competition.json) gets the leaderboard "
+        "service compete-<course_id> ('' = no competition on this hub).",
+    ).tag(config=True)
     venv = Unicode(
         sys.prefix,
         help="Python environment (readable and executable by every hub user) that runs the "
@@ -108,6 +114,8 @@ class CoursePlan(CourseSource):
 
     service_port: int = 0
     course_root: Path = Path()
+    compete_port: int = 0
+    """Port of the course's leaderboard service (used only when the course has one)."""
 
     @property
     def grader_user(self) -> str:
@@ -122,6 +130,11 @@ class CoursePlan(CourseSource):
     def nbgrader_group(self) -> str:
         """Its students: nbgrader lists them the course's assignments (nbgrader's name)."""
         return f"nbgrader-{self.course_id}"
+
+    @property
+    def compete_service(self) -> str:
+        """The hub service of the course's competition leaderboard."""
+        return f"compete-{self.course_id}"
 
 
 @dataclass(frozen=True)
@@ -140,6 +153,7 @@ class HubPlan:
     start_timeout: int
     courses: tuple[CoursePlan, ...]
     cluster: ClusterPlan | None = None
+    competition: str = "represent"
 
     # The first course's: all there is to a hub of one course.
     @property
@@ -261,6 +275,7 @@ def plan(
             **vars(source),
             service_port=port(settings.service_port + i if settings.service_port else 0),
             course_root=Path(root_pattern.replace("{course_id}", source.course_id)),
+            compete_port=port(0),
         )
         for i, source in enumerate(sources)
     )
@@ -276,6 +291,7 @@ def plan(
         start_timeout=settings.start_timeout,
         courses=plans,
         cluster=cluster,
+        competition=settings.competition,
     )
 
 

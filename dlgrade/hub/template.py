@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from pprint import pformat
 from string import Template
 
+from dlgrade.hub import course
 from dlgrade.hub.profiles import HUB_PROFILE
 from dlgrade.hub.roster import Member, graders, students
-from dlgrade.hub.settings import HubPlan
+from dlgrade.hub.settings import CoursePlan, HubPlan
 
 TEMPLATE = Template('''\
 """JupyterHub for the courses $course_ids, written by `python -m dlgrade.hub up`.
@@ -55,6 +58,9 @@ c.Spawner.environment = {
     "PATH": $path,
     "LANG": "C.UTF-8",
     "JUPYTER_CONFIG_PATH": jupyter_config_path,
+    # where `dlgrade.compete.client.submit` sends a competition entry: course id -> the
+    # leaderboard service's own address (the server's token authenticates the user)
+    "DLGRADE_COMPETITIONS": $competitions,
 }
 $cluster
 
@@ -67,7 +73,8 @@ c.JupyterHub.load_roles = $roles
 # The courses' services: each one shared server in its course root, run as the course's
 # grader account by `python -m dlgrade.hub` (not by the hub, whose 10 s start-up wait is too
 # short on a busy machine), with the formgrader and a terminal for `python -m dlgrade
-# autograde`.
+# autograde`. A course with the competition also has its leaderboard, compete-<course_id>,
+# started by the hub as the course's grader account in its course root.
 c.JupyterHub.services = $services
 ''')
 
@@ -139,19 +146,48 @@ def groups(plan: HubPlan, members: list[Member]) -> dict[str, dict[str, list[str
     return out
 
 
+def competition_courses(plan: HubPlan) -> list[CoursePlan]:
+    """The courses that run the competition: HubPlan.competition is among the assignments
+    copied to the hub and its graders folder holds competition.json."""
+    if not plan.competition:
+        return []
+    out = []
+    for c in plan.courses:
+        if c.source is None:
+            continue
+        source = Path(c.source)
+        assignments = c.assignments or tuple(course.available_assignments(source, c.name))
+        if plan.competition not in assignments:
+            continue
+        graders = course.course_folders(source, c.name)[2]
+        if (source / graders / plan.competition / "competition.json").is_file():
+            out.append(c)
+    return out
+
+
 def roles(plan: HubPlan) -> list[dict]:
-    """Per course: its staff may open (and find) its service, its students find it."""
+    """Per course: its staff may open (and find) its service, its students find it; both
+    open (and find) its leaderboard where it has one."""
     out: list[dict] = []
+    competing = {c.course_id for c in competition_courses(plan)}
     for c in plan.courses:
         find = ["list:services", f"read:services!service={c.course_id}"]
+        board: list[str] = []
+        if c.course_id in competing:
+            board = [
+                f"access:services!service={c.compete_service}",
+                f"read:services!service={c.compete_service}",
+            ]
         out.append(
             {
                 "name": c.formgrade_group,
                 "groups": [c.formgrade_group],
-                "scopes": [f"access:services!service={c.course_id}", *find],
+                "scopes": [f"access:services!service={c.course_id}", *find, *board],
             }
         )
-        out.append({"name": c.nbgrader_group, "groups": [c.nbgrader_group], "scopes": find})
+        out.append(
+            {"name": c.nbgrader_group, "groups": [c.nbgrader_group], "scopes": [*find, *board]}
+        )
     # nbgrader's course and assignment lists ask the hub, with the server's token, for the
     # user's groups and the services they may open: the server acts as its user.
     out.append({"name": "server", "scopes": ["inherit"]})
@@ -159,7 +195,7 @@ def roles(plan: HubPlan) -> list[dict]:
 
 
 def services(plan: HubPlan, tokens: Mapping[str, str]) -> list[dict]:
-    return [
+    out = [
         {
             "name": c.course_id,
             "url": f"http://127.0.0.1:{c.service_port}",
@@ -169,6 +205,39 @@ def services(plan: HubPlan, tokens: Mapping[str, str]) -> list[dict]:
         }
         for c in plan.courses
     ]
+    return out + [compete_service(plan, c) for c in competition_courses(plan)]
+
+
+def compete_service(plan: HubPlan, c: CoursePlan) -> dict:
+    """The course's leaderboard (`python -m dlgrade.compete serve`), managed by the hub: run
+    as the course's grader account in its course root (where the hidden split's seed, the
+    competition's database and the gradebook are), its evaluation worker beside it."""
+    return {
+        "name": c.compete_service,
+        "url": f"http://127.0.0.1:{c.compete_port}",
+        "command": [
+            str(plan.bin / "python"),
+            "-m",
+            "dlgrade.compete",
+            "serve",
+            f"--assignment={plan.competition}",
+            f"--staff-group={c.formgrade_group}",
+            f"--student-group={c.nbgrader_group}",
+        ],
+        "user": c.grader_user,
+        "cwd": str(c.course_root),
+        "environment": {"PATH": f"{plan.bin}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"},
+        "oauth_no_confirm": True,
+        "display": True,
+    }
+
+
+def competition_urls(plan: HubPlan) -> dict[str, str]:
+    """course id -> the address a user's server submits to (the service's own port)."""
+    return {
+        c.course_id: f"http://127.0.0.1:{c.compete_port}/services/{c.compete_service}/"
+        for c in competition_courses(plan)
+    }
 
 
 def render(plan: HubPlan, members: list[Member], tokens: Mapping[str, str] | str) -> str:
@@ -202,5 +271,6 @@ def render(plan: HubPlan, members: list[Member], tokens: Mapping[str, str] | str
         "roles": pformat(roles(plan), width=90, sort_dicts=False),
         "services": pformat(services(plan, tokens), width=90, sort_dicts=False),
         "cluster": cluster_block(plan),
+        "competitions": repr(json.dumps(competition_urls(plan))),
     }
     return TEMPLATE.substitute(values)
