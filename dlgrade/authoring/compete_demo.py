@@ -130,7 +130,7 @@ def simulate_competition(paths: Any, backend: str = "local") -> Path | None:
         status, answer = accept_upload(competition, student, data, meta)
         answers.append((student, status, answer))
         log.info("competition: %s -> %s %s", student, answer["status"], answer.get("reason", ""))
-    worker = Worker(store, hidden, backend=backend)
+    worker = Worker(store, hidden, backend=backend, paths=paths)
     evaluated = worker.drain()
     store.reveal_private("demo")
     board = write_static(store, out / "board.html", f"Leaderboard — {paths.coursedir.course_id}")

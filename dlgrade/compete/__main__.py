@@ -48,7 +48,9 @@ def open_store(root: Path, assignment: str) -> tuple[Any, Any, Any, Path]:
     return store, rules, paths, hidden
 
 
-def make_worker(store: Any, hidden_path: Path, backend: str, pin: bool = True) -> Any:
+def make_worker(
+    store: Any, hidden_path: Path, backend: str, paths: Any = None, pin: bool = True
+) -> Any:
     """The worker; its first use loads the hidden split (and pins the baselines)."""
     from dlgrade.compete.worker import Worker
 
@@ -60,7 +62,7 @@ def make_worker(store: Any, hidden_path: Path, backend: str, pin: bool = True) -
             pin_baselines(store, split)
         return split
 
-    return Worker(store, hidden, backend=backend)
+    return Worker(store, hidden, backend=backend, paths=paths)
 
 
 def pin_baselines(store: Any, split: Any) -> None:
@@ -111,7 +113,7 @@ def serve(args: argparse.Namespace) -> None:
         competition.course_id = paths.coursedir.course_id
         competition.bonus = bonus_writer(store, rules, paths, args.assignment)
         if not args.no_worker:
-            worker = make_worker(store, hidden, args.backend)
+            worker = make_worker(store, hidden, args.backend, paths)
             worker.on_change = competition.changed
             competition.wake = worker.wake.set
             worker.start()
@@ -136,8 +138,8 @@ def serve(args: argparse.Namespace) -> None:
 
 
 def run_worker(args: argparse.Namespace) -> None:
-    store, _rules, _paths, hidden = open_store(Path.cwd(), args.assignment)
-    worker = make_worker(store, hidden, args.backend)
+    store, _rules, paths, hidden = open_store(Path.cwd(), args.assignment)
+    worker = make_worker(store, hidden, args.backend, paths)
     worker.run()
 
 

@@ -192,31 +192,33 @@ def sandbox_embed(size: str, weights: np.ndarray, inputs: np.ndarray) -> np.ndar
 _backends: dict[str, Any] = {}
 
 
-def _course_config():
+def _course_config(paths: Any = None):
     from traitlets.config import Config
 
-    paths = _course_paths()
+    paths = paths if paths is not None else _course_paths()
     return Config(paths.config) if paths is not None else Config()
 
 
-def get_backend(name: str):
-    """This process's sandbox backend `name` (made once with the course's settings,
-    closed at exit): the local one keeps its warm template between evaluations."""
-    if name not in _backends:
+def get_backend(name: str, paths: Any = None):
+    """This process's sandbox backend `name`, made once per course with the settings of
+    `paths` (CoursePaths; default: this repository's course) and closed at exit: the
+    local one keeps its warm template between evaluations."""
+    key = (name, str(paths.root) if paths is not None else "")
+    if key not in _backends:
         from dlgrade.sandbox.backends.base import get_backend_class
 
-        _backends[name] = get_backend_class(name)(config=_course_config())
-        atexit.register(_backends[name].close)
-    return _backends[name]
+        _backends[key] = get_backend_class(name)(config=_course_config(paths))
+        atexit.register(_backends[key].close)
+    return _backends[key]
 
 
-def _job(label: str):
+def _job(label: str, paths: Any = None):
     """The sandbox job: what the autograder's jobs hide (the course root, graders/,
     source/, the gradebook's folder) is hidden here too."""
     from dlgrade.sandbox.backends.base import SandboxJob
 
     hide = [str(REPO / "graders"), str(REPO / "source")]
-    paths = _course_paths()
+    paths = paths if paths is not None else _course_paths()
     if paths is not None:
         hide += [str(paths.root), str(paths.graders("")), str(paths.source(""))]
         db = paths.coursedir.db_url
@@ -226,10 +228,15 @@ def _job(label: str):
 
 
 def embed_in_sandbox(
-    checked: Checked, inputs: np.ndarray, backend: Any = "local", time_limit: float = 30.0
+    checked: Checked,
+    inputs: np.ndarray,
+    backend: Any = "local",
+    time_limit: float = 30.0,
+    paths: Any = None,
 ) -> np.ndarray:
     """Embeddings of `inputs` computed in a fresh sandbox of `backend` (a registered
-    name or a `SandboxBackend`), bounded here; `Rejected` for bad embeddings,
+    name or a `SandboxBackend`; `paths`, the course whose settings and hidden folders
+    apply, default this repository's), bounded here; `Rejected` for bad embeddings,
     `EvaluationFailed` when the sandbox times out, crashes or cannot start."""
     from dlgrade.sandbox.protocol import Ref
     from dlgrade.sandbox.session import (
@@ -242,7 +249,7 @@ def embed_in_sandbox(
     inputs = np.ascontiguousarray(inputs, dtype=np.float32)
     if inputs.ndim != 2 or inputs.shape[1] != arch.SIGNAL_LEN:
         raise ValueError(f"inputs must have shape (n, {arch.SIGNAL_LEN})")
-    box = get_backend(backend) if isinstance(backend, str) else backend
+    box = get_backend(backend, paths) if isinstance(backend, str) else backend
     settings = SessionSettings(
         cell_time_limit=time_limit,
         notebook_time_limit=time_limit,
@@ -250,7 +257,7 @@ def embed_in_sandbox(
         max_restarts=0,
         threads=1,
     )
-    session = SandboxSession(box, _job(f"compete-{checked.size}"), [], HELPERS, settings)
+    session = SandboxSession(box, _job(f"compete-{checked.size}", paths), [], HELPERS, settings)
     request = {
         "target": Ref("helpers", ("embed",)),
         "args": [checked.size, np.frombuffer(checked.weights, dtype=np.uint8), inputs],
@@ -356,11 +363,14 @@ def score_embeddings(
     )
 
 
-def evaluate(checked: Checked, hidden: HiddenSplit, backend: Any = "local") -> Scores:
-    """One checked submission's scores on `hidden` (embeddings computed in a sandbox)."""
+def evaluate(
+    checked: Checked, hidden: HiddenSplit, backend: Any = "local", paths: Any = None
+) -> Scores:
+    """One checked submission's scores on `hidden` (embeddings computed in a sandbox of
+    `backend` with the settings of the course `paths`, default this repository's)."""
     started = time.monotonic()
     inputs = np.concatenate([hidden.probe_x, hidden.test_x])
-    emb = embed_in_sandbox(checked, inputs, backend)
+    emb = embed_in_sandbox(checked, inputs, backend, paths=paths)
     n = len(hidden.probe_x)
     scores = score_embeddings(emb[:n], hidden.probe_y, emb[n:], hidden.test_y, hidden.public)
     return Scores(

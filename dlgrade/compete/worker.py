@@ -45,10 +45,13 @@ class Worker:
         backend: str = "local",
         poll_s: float = 2.0,
         stale_s: float = 900.0,
+        paths: Any = None,
     ) -> None:
         """`hidden`: the hidden split, or a function loading it (loaded on first use, so
-        the service answers while torch is imported)."""
+        the service answers while torch is imported); `paths`: the course whose sandbox
+        settings apply."""
         self.store = store
+        self.paths = paths
         self._hidden = hidden
         self.backend = backend
         self.poll_s = poll_s
@@ -87,7 +90,7 @@ class Worker:
             meta = {"size": claimed.size, "hyperparams": getattr(claimed, "hyperparams", {}) or {}}
             checked = weights.check_submission(bytes(claimed.weights), meta)
             started = time.monotonic()
-            scores = evaluate.evaluate(checked, self.hidden, backend=self.backend)
+            scores = evaluate.evaluate(checked, self.hidden, backend=self.backend, paths=self.paths)
             log.info("submission %s scored in %.1f s", sid, time.monotonic() - started)
         except (weights.Rejected, evaluate.Rejected, evaluate.EvaluationFailed) as err:
             self._reject(sid, reason_of(err))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -181,3 +182,20 @@ def test_docker_backend_by_name(random_small, hidden, local_backend):
         return
     boxed = embed_in_sandbox(random_small, inputs, "docker", time_limit=120)
     assert np.array_equal(boxed, embed_in_sandbox(random_small, inputs, local_backend))
+
+
+def test_the_course_given_decides_the_sandbox_settings_and_hidden_folders(
+    random_small, hidden, gradebook_course
+):
+    """Does an evaluation for a course (the hub's service runs in its course root) use that
+    course's sandbox settings and hide its root, graders and gradebook folder?"""
+    paths = gradebook_course
+    paths.config.LocalSandbox.memory_limit_mb = 1536
+    job = evaluate._job("compete-small", paths)
+    assert {str(paths.root), str(paths.graders("")), str(paths.source(""))} <= set(job.hide)
+    box = evaluate.get_backend("local", paths)
+    assert box.memory_limit_mb == 1536 and box is evaluate.get_backend("local", paths)
+    assert box is not evaluate.get_backend("local")
+    here = evaluate.evaluate(random_small, hidden, backend="local", paths=paths)
+    default = evaluate.evaluate(random_small, hidden, backend="local")
+    assert dataclasses.replace(here, eval_seconds=0) == dataclasses.replace(default, eval_seconds=0)
