@@ -119,7 +119,11 @@ def test_a_timed_out_test_keeps_the_points_of_finished_tests(course):
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "scale_impl":
             cell.source = "def scale(x, factor):\n    while True:\n        pass"
     course.submit("hangs", nb)
-    r = course.grade(workers=1, Autograder__test_time_limit=3.0)["hangs"]
+    r = course.grade(
+        workers=1,
+        Autograder__cell_time_limit=2.0,  # the visible-test cell calls the hanging scale too
+        Autograder__test_time_limit=3.0,
+    )["hangs"]
     assert r["status"] == "timeout" and r["score"] == 3.0
     assert [t["status"] for t in r["tests"]] == ["passed", "passed", "timeout"]
     assert "timed out" in r["status_detail"]

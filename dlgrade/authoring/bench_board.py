@@ -184,6 +184,9 @@ def report_lines(figures: dict | None) -> list[str]:
 
 
 if __name__ == "__main__":
-    quick = "--quick" in sys.argv
-    result = run(quick=quick)
+    from dlgrade.authoring.bench import merge_section
+
+    result = run(quick="--quick" in sys.argv)
+    if "--quick" not in sys.argv:
+        merge_section(Path.cwd() / "bench", "board", result)
     print("\n".join(report_lines(result)))

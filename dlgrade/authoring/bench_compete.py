@@ -13,7 +13,6 @@ measures only this part and adds it to the existing bench/results.json and RESUL
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import time
@@ -119,25 +118,16 @@ def main(argv: list[str] | None = None) -> None:
     """Measure the competition alone; merge into bench/results.json and RESULTS.md."""
     from nbgrader.coursedir import CourseDirectory
 
-    from dlgrade.authoring.bench import machine, write_report
+    from dlgrade.authoring.bench import merge_section
     from dlgrade.courses import load_config
     from dlgrade.paths import CoursePaths
 
     argv = sys.argv[1:] if argv is None else argv
-    repo = Path.cwd()
-    config = load_config(repo)
+    config = load_config(Path.cwd())
     paths = CoursePaths(CourseDirectory(config=config), config=config)
-    out_dir = paths.root / "bench"
-    results = out_dir / "results.json"
-    figures = json.loads(results.read_text()) if results.is_file() else {}
-    figures.setdefault("machine", machine())
-    figures["competition"] = run(paths, quick="--quick" in argv)
-    if {"overhead", "end_to_end", "scaling"} <= set(figures):
-        write_report(out_dir, figures)
-    else:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        results.write_text(json.dumps(figures, indent=1))
-    print("\n".join(report_lines(figures["competition"])))
+    section = run(paths, quick="--quick" in argv)
+    merge_section(paths.root / "bench", "competition", section)
+    print("\n".join(report_lines(section)))
 
 
 if __name__ == "__main__":
