@@ -45,12 +45,13 @@ def candidates(course: Path) -> list[Assignment]:
     return found
 
 
-def size(assignment: Assignment) -> tuple[int, int]:
-    """How much a student runs and types: code cells outside experiments, then characters
-    of the solution cells."""
+def size(assignment: Assignment) -> tuple[int, int, int]:
+    """How much a student runs and types: written answers (a TA grades them, the browser
+    types only code), code cells outside experiments, then characters of the solution cells."""
     nb = read_notebook(assignment.source_nb)
     runnable = [c for c in nb.cells if c.cell_type == "code" and not is_experiment(c)]
-    return len(runnable), sum(len(c.source) for c in nb.cells if is_solution(c))
+    written = [c for c in nb.cells if c.cell_type == "markdown" and is_solution(c)]
+    return len(written), len(runnable), sum(len(c.source) for c in nb.cells if is_solution(c))
 
 
 def pick_assignment(course: Path) -> Assignment:
@@ -70,9 +71,10 @@ def pick_assignment(course: Path) -> Assignment:
 
 
 def answers(assignment: Assignment, variant: str) -> dict[str, str]:
-    """grade_id → text of each solution cell in the `variant` submission."""
+    """grade_id → text of each code solution cell in the `variant` submission (what the
+    browser types; written answers are left to a TA)."""
     nb = build(assignment.graders, assignment.source_nb, None, variant)
-    return {grade_id(c): c.source for c in nb.cells if is_solution(c)}
+    return {grade_id(c): c.source for c in nb.cells if is_solution(c) and c.cell_type == "code"}
 
 
 def cell_indices(release_nb: NotebookNode) -> tuple[dict[str, int], list[int], list[int]]:
