@@ -31,6 +31,7 @@ from dlgrade.hub.course import as_grader
 from dlgrade.hub.hub import CourseHub
 from dlgrade.hub.roster import Member
 from dlgrade.hub.settings import CourseSource, HubSettings, plan
+from tests.compete.leaks import private_values
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -172,18 +173,6 @@ def board_json(user: HubUser, ch: CompetitionHub, path: str = "api/board") -> di
     response = user.context.request.get(f"{user.hub_url}{ch.board}{path}")
     assert response.status == 200, (path, response.status, response.text()[:300])
     return response.json()
-
-
-def private_values(value, out: list) -> list:
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if "private" in str(k) and v not in (None, False, [], {}):
-                out.append((k, v))
-            private_values(v, out)
-    elif isinstance(value, list):
-        for v in value:
-            private_values(v, out)
-    return out
 
 
 def wait_scored(user: HubUser, ch: CompetitionHub, count: int) -> list[dict]:
