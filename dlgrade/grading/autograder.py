@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from traitlets import Bool, Float, Integer, TraitError, Unicode, validate
-from traitlets.config import LoggingConfigurable
+from traitlets.config import Config, LoggingConfigurable
 
 from dlgrade.grading.files import SubmittedFiles
 from dlgrade.paths import CoursePaths
@@ -30,6 +30,9 @@ from dlgrade.sandbox.backends import (
     get_backend_class,
 )
 from dlgrade.sandbox.session import SessionSettings
+
+COURSE_SECTIONS = ("CourseDirectory", "CoursePaths")
+"""The settings that differ from course to course (courses/<course>/nbgrader_config.py)."""
 
 if TYPE_CHECKING:
     import nbformat
@@ -260,7 +263,17 @@ class Autograder(LoggingConfigurable):
             return []
         executor = get_executor_class(self.executor)(parent=self)
         workers = min(self.worker_count(), len(jobs))
-        return executor.run(self.config, paths, jobs, workers, report)
+        return executor.run(self.course_config(paths), paths, jobs, workers, report)
+
+    def course_config(self, paths: CoursePaths) -> Config:
+        """This autograder's settings with the folders of the course `paths` belongs to:
+        the grading processes rebuild their paths from it, so one autograder (the demo's,
+        a hub's) grades every course in that course's own folders."""
+        config = Config(self.config)
+        for section in COURSE_SECTIONS:
+            if section in paths.config:
+                config[section] = Config(paths.config[section])
+        return config
 
 
 def _registered(name: str, known: list[str], trait: str, group: str) -> str:

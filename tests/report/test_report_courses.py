@@ -70,3 +70,19 @@ def test_overview_shows_each_student_in_each_course_they_take(two_courses):
     row = re.search(r'<tr data-student="bob">(.*?)</tr>', html, re.S).group(1)
     assert "not enrolled" in row and "100" in row
     assert 'href="course.html"' in html and 'href="intro/course.html"' in html
+
+
+def test_one_autograder_grades_each_course_in_its_own_folders(two_courses):
+    """Does one Autograder (made with the default course's settings, as the demo's is)
+    grade the other course's submissions from that course's submitted/ into its own
+    autograded/, never the default course's folders?"""
+    from dlgrade.grading.autograder import Autograder
+
+    courses = dict(every_course(two_courses))
+    adv, intro = courses["advanced"], courses["intro"]
+    shutil.rmtree(intro.autograded("carol", "hello"))
+    grader = Autograder(config=adv.config, workers=1)
+    [result] = grader.grade_assignment(intro, "hello", ["carol"])
+    assert result.status.value == "graded" and result.student == "carol"
+    assert intro.results("carol", "hello").is_file()
+    assert not adv.autograded("carol", "hello").exists()
