@@ -32,31 +32,25 @@ def simclr_encoder(size: str = "small", steps: int = STEPS, seed: int = SEED) ->
     from torch import nn
 
     from dlgrade.compete import arch, data
+    from dlgrade.compete.baselines import seeded_one_thread
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            encoder = arch.build_encoder(size)
-            pool = torch.from_numpy(data.unlabelled_pool(2000))
-            opt = torch.optim.Adam(encoder.parameters(), lr=3e-3)
+    def view(x: torch.Tensor) -> torch.Tensor:
+        shift = int(torch.randint(-3, 4, ()).item())
+        return torch.roll(x, shift, dims=1) + 0.1 * torch.randn_like(x)
 
-            def view(x: torch.Tensor) -> torch.Tensor:
-                shift = int(torch.randint(-3, 4, ()).item())
-                return torch.roll(x, shift, dims=1) + 0.1 * torch.randn_like(x)
-
-            for _ in range(steps):
-                x = pool[torch.randint(len(pool), (128,))]
-                a = nn.functional.normalize(encoder(view(x)), dim=1)
-                b = nn.functional.normalize(encoder(view(x)), dim=1)
-                logits = a @ b.T / 0.2
-                loss = nn.functional.cross_entropy(logits, torch.arange(len(x)))
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-    finally:
-        torch.set_num_threads(threads)
+    with seeded_one_thread(seed):
+        encoder = arch.build_encoder(size)
+        pool = torch.from_numpy(data.unlabelled_pool(2000))
+        opt = torch.optim.Adam(encoder.parameters(), lr=3e-3)
+        for _ in range(steps):
+            x = pool[torch.randint(len(pool), (128,))]
+            a = nn.functional.normalize(encoder(view(x)), dim=1)
+            b = nn.functional.normalize(encoder(view(x)), dim=1)
+            logits = a @ b.T / 0.2
+            loss = nn.functional.cross_entropy(logits, torch.arange(len(x)))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
     return encoder
 
 

@@ -17,6 +17,8 @@ is scored by `evaluate.score_embeddings`.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -44,13 +46,26 @@ def _encoder_scores(encoder, size: str, hidden: HiddenSplit, t0: float) -> Score
     return _scores(probe, test, hidden, arch.parameter_count(size), t0)
 
 
+@contextmanager
+def seeded_one_thread(seed: int) -> Iterator[None]:
+    """Torch on one thread with its global generator seeded, both put back afterwards:
+    the same model for the same seed, whatever the caller's state."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def random_encoder(size: str = "small", seed: int = SEED):
     """A freshly initialised encoder of `size`, the same for the same seed (the global
     torch generator is left as it was)."""
-    import torch
-
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded_one_thread(seed):
         return arch.build_encoder(size)
 
 
@@ -60,28 +75,22 @@ def supervised_encoder(x: np.ndarray, y: np.ndarray, size: str = SUPERVISED_SIZE
     import torch
     from torch import nn
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            encoder = arch.build_encoder(size)
-            head = nn.Linear(arch.EMBED_DIM, data.N_CLASSES)
-            params = [*encoder.parameters(), *head.parameters()]
-            optimizer = torch.optim.Adam(params, lr=SUPERVISED_LR)
-            xs = torch.from_numpy(np.array(x, dtype=np.float32))
-            ys = torch.from_numpy(np.array(y, dtype=np.int64))
-            generator = torch.Generator().manual_seed(seed)
-            for _ in range(SUPERVISED_EPOCHS):
-                order = torch.randperm(len(xs), generator=generator)
-                for i in range(0, len(xs), SUPERVISED_BATCH):
-                    batch = order[i : i + SUPERVISED_BATCH]
-                    loss = nn.functional.cross_entropy(head(encoder(xs[batch])), ys[batch])
-                    optimizer.zero_grad()
-                    loss.backward()
-                    optimizer.step()
-    finally:
-        torch.set_num_threads(threads)
+    with seeded_one_thread(seed):
+        encoder = arch.build_encoder(size)
+        head = nn.Linear(arch.EMBED_DIM, data.N_CLASSES)
+        params = [*encoder.parameters(), *head.parameters()]
+        optimizer = torch.optim.Adam(params, lr=SUPERVISED_LR)
+        xs = torch.from_numpy(np.array(x, dtype=np.float32))
+        ys = torch.from_numpy(np.array(y, dtype=np.int64))
+        generator = torch.Generator().manual_seed(seed)
+        for _ in range(SUPERVISED_EPOCHS):
+            order = torch.randperm(len(xs), generator=generator)
+            for i in range(0, len(xs), SUPERVISED_BATCH):
+                batch = order[i : i + SUPERVISED_BATCH]
+                loss = nn.functional.cross_entropy(head(encoder(xs[batch])), ys[batch])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
     return encoder.eval()
 
 
