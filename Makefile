@@ -17,7 +17,7 @@ W_ARG = --Autograder.workers=$(WORKERS)
 F_ARG = $(if $(FORCE),--force)
 PYTEST_ARGS ?=
 
-.PHONY: help setup release autograde feedback export report check mutate demo test test-fast lint format bench clean
+.PHONY: help setup proxy release autograde feedback export report check mutate demo test test-fast lint format bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -54,10 +54,15 @@ mutate: setup ## Mutation-test the graders (ASSIGNMENT=..., default all; MUTANTS
 demo: setup ## Fresh-machine demo of both courses: release, simulated class, autograde, feedback, reports (COURSE=... for one)
 	$(DLGRADE) demo $(C_ARG) $(W_ARG)
 
-test: setup ## Run the test suite: unit, integrity, grader quality, reports (docker/e2e: own targets)
+proxy: $(VENV)/bin/configurable-http-proxy
+
+$(VENV)/bin/configurable-http-proxy: | $(VENV)/.installed
+	bash scripts/hub-deps.sh --proxy $(VENV)
+
+test: setup proxy ## Run the test suite: unit, integrity, grader quality, reports (docker/e2e: own targets)
 	$(PY) -m pytest -q -m "not docker and not e2e and not gpu and not slurm" $(PYTEST_ARGS)
 
-test-fast: setup ## Run the tests not marked slow
+test-fast: setup proxy ## Run the tests not marked slow
 	$(PY) -m pytest -q -m "not slow and not docker and not e2e" $(PYTEST_ARGS)
 
 lint: setup ## ruff lint and format check

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # What the course hub and its browser test need besides the Python venv: Debian's Chromium,
 # Node.js, and configurable-http-proxy (JupyterHub's proxy, installed into the venv).
-# Idempotent; installing needs root. Usage: scripts/hub-deps.sh [VENV]
+# --proxy: only Node.js and the proxy (what `make test`'s throwaway hubs need).
+# Idempotent; installing needs root. Usage: scripts/hub-deps.sh [--proxy] [VENV]
 set -euo pipefail
+proxy_only=
+if [ "${1:-}" = --proxy ]; then proxy_only=1; shift; fi
 venv=${1:-.venv}
 need=()
-[ -x /usr/bin/chromium ] || need+=(chromium)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
-command -v useradd >/dev/null || need+=(passwd)
+if [ -z "$proxy_only" ]; then
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  command -v useradd >/dev/null || need+=(passwd)
+fi
 if ((${#need[@]})); then
   if [ "$(id -u)" != 0 ]; then
     echo "missing system packages: ${need[*]} (install them as root)" >&2

@@ -118,6 +118,9 @@ class LocalHub:
         )
 
     def start(self, timeout_s: float = 90.0) -> None:
+        proxy = Path(sys.executable).parent / "configurable-http-proxy"
+        if not proxy.exists():
+            raise FileNotFoundError(f"{proxy} is missing: `make proxy` installs it")
         self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / "jupyterhub_config.py").write_text(self.config())
         bin_dir = Path(sys.executable).parent
