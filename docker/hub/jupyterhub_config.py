@@ -1,10 +1,11 @@
-"""JupyterHub for the course, in Docker (docker/compose.yaml).
+"""JupyterHub for the courses, in Docker (docker/compose.yaml).
 
 Every setting comes from the environment compose passes (docker/.env, written by
 scripts/docker-env.sh), so this file is the same on every host:
 
   DLGRADE_STACK             name of the stack: prefix of its containers, volumes, network
-  DLGRADE_COURSE_ID         nbgrader course id (default dl101)
+  DLGRADE_COURSES           the courses, a JSON list of {"id", "url", "token"}: nbgrader
+                            course id, its formgrader's URL and its service's API token
   DLGRADE_NOTEBOOK_IMAGE    students' image (dlgrade-notebook:latest)
   DLGRADE_NETWORK           the compose stack's private network (dlgrade)
   DLGRADE_EXCHANGE_VOLUME   named volume of the nbgrader exchange (dlgrade-exchange)
@@ -17,21 +18,27 @@ scripts/docker-env.sh), so this file is the same on every host:
   DLGRADE_AUTHENTICATOR     dummy (shared password, local trial), generic-oauth or lti13
   DLGRADE_HUB_PASSWORD      the dummy authenticator's password (required for dummy)
   DLGRADE_ADMIN_TOKEN       API token of the `dlgrade-admin` service (create users, spawn)
-  DLGRADE_COURSE_TOKEN      API token of the course's formgrader service
-  DLGRADE_ROSTER            roster CSV (username,role,...) inside the hub container
+  DLGRADE_ROSTER            roster CSV (username,role,...,courses) inside the hub container,
+                            read by the platform's own parser (dlgrade/hub/roster.py)
 """
 
-import csv
+import json
 import os
 import sys
 
 import docker.types
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from course_roster import RosterError, for_courses, graders, read_roster, students  # noqa: E402
+
 c = get_config()  # noqa: F821
 env = os.environ.get
 
 STACK = env("DLGRADE_STACK", "dlgrade")
-COURSE = env("DLGRADE_COURSE_ID", "dl101")
+COURSES = json.loads(env("DLGRADE_COURSES") or "[]")
+COURSE_IDS = [course["id"] for course in COURSES]
+if not COURSE_IDS:
+    sys.exit("DLGRADE_COURSES must list the courses (scripts/docker-env.sh, docker/compose.yaml)")
 DATA = "/srv/jupyterhub/data"
 
 # -- the hub ---------------------------------------------------------------------------
@@ -44,14 +51,15 @@ c.JupyterHub.cookie_secret_file = f"{DATA}/jupyterhub_cookie_secret"
 c.ConfigurableHTTPProxy.pid_file = f"{DATA}/jupyterhub-proxy.pid"
 c.JupyterHub.cleanup_servers = False  # user containers outlive a hub restart
 
-# -- the roster: who may log in, who is staff -------------------------------------------
-roster_file = env("DLGRADE_ROSTER", "/srv/jupyterhub/roster.csv")
-with open(roster_file, newline="") as f:
-    rows = [r for r in csv.DictReader(line for line in f if not line.startswith("#"))]
-STAFF = sorted(r["username"] for r in rows if r["role"] in ("instructor", "ta"))
-STUDENTS = sorted(r["username"] for r in rows if r["role"] == "student")
-INSTRUCTORS = sorted(r["username"] for r in rows if r["role"] == "instructor")
-GRADER = f"grader-{COURSE}"
+# -- the roster: who may log in, who takes or grades which course ------------------------
+try:
+    ROSTER = read_roster(env("DLGRADE_ROSTER", "/srv/jupyterhub/roster.csv"))
+    MEMBERS = for_courses(ROSTER, COURSE_IDS)
+except RosterError as err:
+    sys.exit(str(err))
+STAFF = sorted(m.username for m in graders(MEMBERS))
+STUDENTS = sorted(m.username for m in students(MEMBERS))
+INSTRUCTORS = sorted(m.username for m in MEMBERS if m.role == "instructor")
 
 # -- authentication ----------------------------------------------------------------------
 auth = env("DLGRADE_AUTHENTICATOR", "dummy")
@@ -108,7 +116,6 @@ c.DockerSpawner.environment = {
     "NB_USER": lambda spawner: spawner.user.name,
     "NB_UID": lambda spawner: str(UID_BASE + spawner.user.id),
     "NB_GID": lambda spawner: str(UID_BASE + spawner.user.id),
-    "NBGRADER_COURSE_ID": COURSE,
     "NBGRADER_EXCHANGE": "/srv/nbgrader/exchange",
 }
 c.DockerSpawner.mem_limit = env("DLGRADE_MEM_LIMIT", "8G")
@@ -151,36 +158,44 @@ def pre_spawn_hook(spawner):
 
 c.Spawner.pre_spawn_hook = pre_spawn_hook
 
-# -- nbgrader: groups, roles and the course's formgrader service ------------------------
-c.JupyterHub.load_groups = {
-    f"formgrade-{COURSE}": {"users": STAFF},
-    f"nbgrader-{COURSE}": {"users": STUDENTS},
-}
+# -- nbgrader's multi-course setup: per course two groups, two roles and its formgrader ---
+# A student's server pins no course: nbgrader's JupyterHubAuthPlugin lists the courses of
+# the user's nbgrader-<course> and formgrade-<course> groups.
+c.JupyterHub.load_groups = {}
 services = []
 roles = [
-    {
-        "name": f"formgrade-{COURSE}",
-        "groups": [f"formgrade-{COURSE}"],
-        "scopes": [
-            f"access:services!service={COURSE}",
-            "list:services",
-            f"read:services!service={COURSE}",
-        ],
-    },
-    {
-        "name": f"nbgrader-{COURSE}",
-        "groups": [f"nbgrader-{COURSE}"],
-        "scopes": ["list:services", f"read:services!service={COURSE}"],
-    },
     # nbgrader's course list asks the hub, with the server's token, for the user's services
     {"name": "server", "scopes": ["inherit"]},
 ]
-if env("DLGRADE_COURSE_TOKEN"):
+for course in COURSES:
+    cid = course["id"]
+    c.JupyterHub.load_groups[f"formgrade-{cid}"] = {
+        "users": sorted(m.username for m in graders(MEMBERS, cid))
+    }
+    c.JupyterHub.load_groups[f"nbgrader-{cid}"] = {
+        "users": sorted(m.username for m in students(MEMBERS, cid))
+    }
+    roles += [
+        {
+            "name": f"formgrade-{cid}",
+            "groups": [f"formgrade-{cid}"],
+            "scopes": [
+                f"access:services!service={cid}",
+                "list:services",
+                f"read:services!service={cid}",
+            ],
+        },
+        {
+            "name": f"nbgrader-{cid}",
+            "groups": [f"nbgrader-{cid}"],
+            "scopes": ["list:services", f"read:services!service={cid}"],
+        },
+    ]
     services.append(
         {
-            "name": COURSE,
-            "url": env("DLGRADE_COURSE_URL", "http://formgrader:8888"),
-            "api_token": env("DLGRADE_COURSE_TOKEN"),
+            "name": cid,
+            "url": course["url"],
+            "api_token": course["token"],
             "oauth_no_confirm": True,
             "display": True,
         }

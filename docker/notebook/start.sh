@@ -25,6 +25,18 @@ install -d -o "$NB_UID" -g "$NB_GID" -m 0700 "$NB_HOME"
 if [[ -d ${NBGRADER_EXCHANGE:-} && $(stat -c %a "$NBGRADER_EXCHANGE") != 1777 ]]; then
     chmod 1777 "$NBGRADER_EXCHANGE" || true
 fi
+if [[ -n ${NBGRADER_COURSE_ROOT:-} && -d ${NBGRADER_EXCHANGE:-} ]]; then
+    # a formgrader: its course's folder of the exchange is the grader account's (nbgrader's
+    # release makes inbound/ there writable, not readable, by others); one that somebody
+    # else created first is refused, never adopted
+    : "${NBGRADER_COURSE_ID:?NBGRADER_COURSE_ID is not set}"
+    folder=$NBGRADER_EXCHANGE/$NBGRADER_COURSE_ID
+    [[ -e $folder ]] || install -d -o "$NB_UID" -g "$NB_GID" -m 0755 "$folder"
+    if [[ -L $folder || $(stat -c %u "$folder") != "$NB_UID" ]]; then
+        echo "$folder belongs to somebody else: refusing to serve the course" >&2
+        exit 1
+    fi
+fi
 cd "$NB_HOME"
 export HOME=$NB_HOME USER=$NB_USER LOGNAME=$NB_USER SHELL=/bin/bash
 exec setpriv --reuid="$NB_UID" --regid="$NB_GID" --init-groups --inh-caps=-all \

@@ -1,5 +1,7 @@
 """The compose stack: JupyterHub spawns a container per student, as that student, with the
-nbgrader exchange mounted; an assignment goes out, comes back and is collected.
+nbgrader exchange mounted; the two courses side by side, an assignment of each goes out,
+comes back and is collected by its own course only; a TA of one course is refused by the
+other's formgrader and cannot list its submissions.
 
 Driven through the hub's REST API (the `dlgrade-admin` service token) on a throwaway
 stack (DLGRADE_STACK=dlgradetest) with its own volumes, network and port.
@@ -27,8 +29,17 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.docker
 
 STACK = "dlgradetest"
-COURSE = "dl101"
-ASSIGNMENT = "attention"
+COURSE = "dl-advanced"
+INTRO = "dl-intro"
+# course id -> (its formgrader's container, its grader account's uid, an assignment, its release)
+COURSES = {
+    COURSE: (f"{STACK}-formgrader-1", "29999", "attention", REPO / "release" / "attention"),
+    INTRO: (f"{STACK}-formgrader-intro-1", "29998", "approximation",
+            REPO / "release" / "intro" / "approximation"),
+}  # fmt: skip
+# who is in which course: alice takes both, bob the advanced one, tara is its TA
+ENROLMENT = {"alice": [f"nbgrader-{COURSE}", f"nbgrader-{INTRO}"],
+             "bob": [f"nbgrader-{COURSE}"], "tara": [f"formgrade-{COURSE}"]}  # fmt: skip
 COMPOSE_FILES = ["-f", str(REPO / "docker" / "compose.yaml")]
 IMAGES = ("dlgrade-hub:latest", "dlgrade-notebook:latest", "dlgrade-formgrader:latest")
 
@@ -62,8 +73,8 @@ class Stack:
     def api(self, method: str, path: str, body: dict | None = None, timeout: float = 30):
         return self.http(method, f"/hub/api{path}", body, timeout)
 
-    def http(self, method: str, path: str, body=None, timeout: float = 30, form=None):
-        data, headers = None, {"Authorization": f"token {self.token}"}
+    def http(self, method: str, path: str, body=None, timeout: float = 30, form=None, token=None):
+        data, headers = None, {"Authorization": f"token {token or self.token}"}
         if body is not None:
             data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
         if form is not None:
@@ -132,11 +143,13 @@ def stack(docker_ready):
             [
                 f"DLGRADE_STACK={STACK}",
                 f"DLGRADE_COURSE_ID={COURSE}",
+                f"DLGRADE_INTRO_COURSE_ID={INTRO}",
                 f"DLGRADE_PORT={port}",
                 "DLGRADE_BIND=127.0.0.1",
                 f"DLGRADE_HUB_PASSWORD={secrets.token_hex(8)}",
                 f"DLGRADE_ADMIN_TOKEN={token}",
                 f"DLGRADE_COURSE_TOKEN={secrets.token_hex(32)}",
+                f"DLGRADE_INTRO_COURSE_TOKEN={secrets.token_hex(32)}",
                 "DLGRADE_MEM_LIMIT=2G",
                 "DLGRADE_CPU_LIMIT=1",
                 "DLGRADE_SHM_SIZE=256m",
@@ -170,7 +183,7 @@ def stack(docker_ready):
 
 def test_compose_files_validate():
     """Do docker/compose.yaml and the GPU override validate?"""
-    env = {**os.environ, "DLGRADE_COURSE_TOKEN": "x"}
+    env = {**os.environ, "DLGRADE_COURSE_TOKEN": "x", "DLGRADE_INTRO_COURSE_TOKEN": "y"}
     for files in (COMPOSE_FILES, [*COMPOSE_FILES, "-f", str(REPO / "docker" / "compose.gpu.yaml")]):
         out = _sh(*_compose_command(), *files, "config", "-q", env=env, check=False)
         assert out.returncode == 0, out.stderr
@@ -178,13 +191,15 @@ def test_compose_files_validate():
 
 @pytest.fixture(scope="module")
 def students(stack):
-    """Two students created through the REST API, each with a running server."""
-    for user in ("alice", "bob"):
+    """alice (both courses), bob (the advanced one) and tara (its TA), created through the
+    REST API into the courses' groups, each with a running server."""
+    for user, groups in ENROLMENT.items():
         status, _ = stack.api("POST", f"/users/{user}")
         assert status in (201, 409), status
-        status, _ = stack.api("POST", f"/groups/nbgrader-{COURSE}/users", {"users": [user]})
-        assert status == 200, status
-    return {user: stack.spawn(user) for user in ("alice", "bob")}
+        for group in groups:
+            status, _ = stack.api("POST", f"/groups/{group}/users", {"users": [user]})
+            assert status == 200, (group, status)
+    return {user: stack.spawn(user) for user in ENROLMENT}
 
 
 def test_student_server_is_jupyterlab_with_the_assignment_list(stack, students):
@@ -217,17 +232,37 @@ def _disabled(labextension_list: str) -> str:
     return labextension_list.split("Disabled extensions:", 1)[-1]
 
 
-def test_formgrader_service_answers(stack):
-    """The course's formgrader runs as a hub service in its own container."""
+@pytest.mark.parametrize("course", list(COURSES))
+def test_formgrader_service_answers(stack, course):
+    """Each course's formgrader runs as a hub service in its own container, as its own grader
+    account, with its own course volume and not the other's."""
+    container, uid, _, _ = COURSES[course]
     status, services = stack.api("GET", "/services")
-    assert status == 200 and COURSE in services, services
-    status, info = stack.http("GET", f"/services/{COURSE}/api/status")
+    assert status == 200 and set(COURSES) <= set(services), services
+    status, info = stack.http("GET", f"/services/{course}/api/status")
     assert status == 200, info
-    status, page = stack.http("GET", f"/services/{COURSE}/formgrader")
+    status, page = stack.http("GET", f"/services/{course}/formgrader")
     assert status == 200 and "formgrade" in page.lower(), page[:500]
-    whoami = stack.exec(f"{STACK}-formgrader-1", "python", "-c", PROCESS_OWNERS)
+    whoami = stack.exec(container, "python", "-c", PROCESS_OWNERS)
     servers = [line for line in whoami.stdout.splitlines() if "bin/jupyterhub-singleuser" in line]
-    assert servers and all(line.split()[0] == "29999" for line in servers), whoami.stdout
+    assert servers and all(line.split()[0] == uid for line in servers), whoami.stdout
+    (other,) = set(COURSES) - {course}
+    assert stack.exec(container, "test", "-e", f"/home/grader-{other}", check=False).returncode
+    folder = stack.exec(container, "stat", "-c", "%u %a", f"/srv/nbgrader/exchange/{course}")
+    assert folder.stdout.split() == [uid, "755"]
+
+
+def test_ta_of_one_course_is_refused_by_the_others_formgrader(stack, students):
+    """tara grades the advanced course: its formgrader lets her in, the intro one answers 403."""
+    status, made = stack.api("POST", "/users/tara/tokens", {"note": "test_stack"})
+    assert status in (200, 201), made
+    token = made["token"]
+    status, _ = stack.http("GET", f"/services/{COURSE}/api/status", token=token)
+    assert status == 200
+    status, _ = stack.http("GET", f"/services/{INTRO}/api/status", token=token)
+    assert status == 403
+    status, _ = stack.http("GET", f"/services/{INTRO}/formgrader", token=token)
+    assert status == 403
 
 
 def test_student_runs_as_own_user_with_exchange_mounted(stack, students):
@@ -263,33 +298,84 @@ def test_students_cannot_see_each_other(stack, students):
     assert seen.returncode != 0
 
 
-def test_release_fetch_submit_collect(stack, students):
-    """An assignment released by the course goes out to alice, comes back and is collected."""
-    formgrader = f"{STACK}-formgrader-1"
-    root = f"/home/grader-{COURSE}/{COURSE}"
-    grader = "29999"
-    stack.exec(formgrader, "install", "-d", "-o", grader, "-g", grader, f"{root}/release")
-    _sh("docker", "cp", str(REPO / "release" / ASSIGNMENT), f"{formgrader}:{root}/release/")
-    stack.exec(formgrader, "chown", "-R", f"{grader}:{grader}", root)
-    env = ["env", f"HOME=/home/grader-{COURSE}", f"USER=grader-{COURSE}"]
+def _as_grader(stack: Stack, course: str, command: str) -> None:
+    """Run a shell command in the course folder as the course's grader account."""
+    container, uid, _, _ = COURSES[course]
+    root = f"/home/grader-{course}/{course}"
+    env = ["env", f"HOME=/home/grader-{course}", f"USER=grader-{course}"]
+    done = stack.exec(container, *env, "sh", "-c", f"cd {root} && {command}", user=uid, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
 
-    def as_grader(command: str) -> None:
-        """Run an nbgrader command in the course folder as the course's grader account."""
-        done = stack.exec(
-            formgrader, *env, "sh", "-c", f"cd {root} && {command}", user=grader, check=False
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
 
-    as_grader(f"nbgrader release_assignment {ASSIGNMENT} --course={COURSE} --force")
+@pytest.fixture(scope="module")
+def released(stack, students):
+    """An assignment of each course released by its own formgrader."""
+    for course, (container, uid, assignment, folder) in COURSES.items():
+        root = f"/home/grader-{course}/{course}"
+        stack.exec(container, "install", "-d", "-o", uid, "-g", uid, f"{root}/release")
+        _sh("docker", "cp", str(folder), f"{container}:{root}/release/")
+        stack.exec(container, "chown", "-R", f"{uid}:{uid}", root)
+        _as_grader(stack, course, f"nbgrader release_assignment {assignment} --force")
+    return {course: entry[2] for course, entry in COURSES.items()}
 
-    status, listing = stack.http("GET", f"/user/alice/assignments?course_id={COURSE}")
-    assert [a["assignment_id"] for a in listing["value"]] == [ASSIGNMENT], listing
-    form = {"course_id": COURSE, "assignment_id": ASSIGNMENT}
-    status, fetched = stack.http("POST", "/user/alice/assignments/fetch", form=form, timeout=60)
-    assert status == 200 and fetched["success"], fetched
-    stack.exec(f"{STACK}-alice", "test", "-s", f"/home/alice/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
+
+def test_each_student_sees_the_courses_they_take(stack, released):
+    """alice lists both courses' assignments; bob only the advanced one, and the intro
+    assignment is not his to fetch."""
+    for user, expected in (("alice", sorted(COURSES)), ("bob", [COURSE])):
+        status, courses = stack.http("GET", f"/user/{user}/courses")
+        assert status == 200 and sorted(courses["value"]) == expected, (user, courses)
+    for course, assignment in released.items():
+        status, listing = stack.http("GET", f"/user/alice/assignments?course_id={course}")
+        assert [a["assignment_id"] for a in listing["value"]] == [assignment], listing
+    status, listing = stack.http("GET", f"/user/bob/assignments?course_id={INTRO}")
+    assert status == 200 and listing["value"] == [], listing
+    form = {"course_id": INTRO, "assignment_id": released[INTRO]}
+    status, fetched = stack.http("POST", "/user/bob/assignments/fetch", form=form, timeout=60)
+    assert not (status == 200 and fetched["success"]), fetched
+
+
+def _fetch_and_submit(stack: Stack, course: str, assignment: str) -> str:
+    """alice fetches the course's assignment (once) and submits it; its notebook's path."""
+    form = {"course_id": course, "assignment_id": assignment}
+    notebook = f"{assignment}/{assignment}.ipynb"
+    home = f"/home/alice/{course}/{notebook}"
+    if stack.exec(f"{STACK}-alice", "test", "-e", home, check=False).returncode:
+        status, fetched = stack.http("POST", "/user/alice/assignments/fetch", form=form, timeout=60)
+        assert status == 200 and fetched["success"], fetched
+        stack.exec(f"{STACK}-alice", "test", "-s", home)
     status, submitted = stack.http("POST", "/user/alice/assignments/submit", form=form, timeout=60)
     assert status == 200 and submitted["success"], submitted
+    return notebook
 
-    as_grader(f"nbgrader collect {ASSIGNMENT} --course={COURSE}")
-    stack.exec(formgrader, "test", "-s", f"{root}/submitted/alice/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
+
+@pytest.mark.parametrize("course", list(COURSES))
+def test_release_fetch_submit_collect(stack, released, course):
+    """An assignment released by a course goes out to alice, comes back, and is collected by
+    that course alone."""
+    assignment = released[course]
+    notebook = _fetch_and_submit(stack, course, assignment)
+    _as_grader(stack, course, f"nbgrader collect {assignment}")
+    container = COURSES[course][0]
+    root = f"/home/grader-{course}/{course}"
+    stack.exec(container, "test", "-s", f"{root}/submitted/alice/{notebook}")
+    (other,) = set(COURSES) - {course}
+    found = stack.exec(COURSES[other][0], "find", f"/home/grader-{other}", "-path",
+                       f"*/submitted/alice/{assignment}*")  # fmt: skip
+    assert found.stdout == ""
+
+
+def test_ta_cannot_list_the_other_courses_submissions(stack, released):
+    """From her own server, tara can neither list the intro course's inbound folder nor find
+    alice's submission in it (nbgrader's folders: writable, not readable, by others)."""
+    _fetch_and_submit(stack, INTRO, released[INTRO])
+    inbound = f"/srv/nbgrader/exchange/{INTRO}/inbound"
+    listing = stack.exec(f"{STACK}-tara", "ls", inbound, user=_uid(stack, "tara"), check=False)
+    assert listing.returncode != 0 and "Permission denied" in listing.stderr, listing
+    guess = stack.exec(f"{STACK}-tara", "sh", "-c", f"ls -d {inbound}/alice*",
+                       user=_uid(stack, "tara"), check=False)  # fmt: skip
+    assert guess.returncode != 0 and "alice" not in guess.stdout
+
+
+def _uid(stack: Stack, user: str) -> str:
+    return stack.exec(f"{STACK}-{user}", "id", "-u", user).stdout.strip()
