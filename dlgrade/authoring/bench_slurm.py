@@ -27,7 +27,8 @@ def throughput(
     paths: CoursePaths, config: Config, assignment: str, parallel: int = 2, per_task: int = 1
 ) -> dict:
     """Seconds to grade every submission of `assignment` locally (`parallel` workers), then
-    through one SLURM array (`%parallel`, `per_task` submissions per task)."""
+    through one SLURM array (`%parallel`, `per_task` submissions per task; 0: one task per
+    slot)."""
     jobs = [batch.Job(assignment, s) for s in paths.students(assignment)]
     cfg = Config(config)
     cfg.Autograder.workers = parallel
@@ -47,7 +48,8 @@ def throughput(
         "assignment": assignment,
         "submissions": len(jobs),
         "parallel": parallel,
-        "submissions_per_task": per_task,
+        "submissions_per_task": SlurmExecutor(config=cfg).per_task(len(jobs)),
+        "auto": per_task == 0,
         "local_s": round(local_s, 2),
         "slurm_s": round(slurm_s, 2),
         "ratio": round(local_s / slurm_s, 3) if slurm_s else None,
@@ -77,7 +79,7 @@ def run(paths: CoursePaths, config: Config, assignment: str, out_dir: Path) -> d
     """Both figures and the course table, written to `out_dir`; None without a cluster."""
     if not slurm_cli.available():
         return None
-    figures = {"throughput": [throughput(paths, config, assignment, per_task=k) for k in (1, 4)]}
+    figures = {"throughput": [throughput(paths, config, assignment, per_task=k) for k in (1, 4, 0)]}
     best = min(figures["throughput"], key=lambda f: f["slurm_s"])
     cores = SlurmExecutor(config=config).cpus_per_task
     figures["course"] = course_table(best["slurm_per_submission_s"] / cores, cores_per_node=16)
@@ -90,7 +92,8 @@ def run(paths: CoursePaths, config: Config, assignment: str, out_dir: Path) -> d
         "|---|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {f['submissions']} | {f['parallel']} | {f['submissions_per_task']} | "
+        f"| {f['submissions']} | {f['parallel']} | "
+        f"{f['submissions_per_task']}{' (auto)' if f.get('auto') else ''} | "
         f"{f['local_s']} | {f['slurm_s']} | {f['ratio']} | {f['same_scores']} |"
         for f in figures["throughput"]
     ]

@@ -1,18 +1,21 @@
 """Grade a batch as one SLURM job array: submit → watch → collect → record.
 
 * submit: the batch's submissions are split into array tasks (`submissions_per_task`
-  each), written to a manifest in the course's state folder with the run's settings, and
+  each; 0: one task per slot of `max_parallel`, so each pays the start-up once), written to a manifest in the course's state folder with the run's settings, and
   sent as ``sbatch --array=0-(N-1)%K``. Each task runs ``python -m dlgrade grade-task``,
   which grades its submissions with the same sandbox as a local run and writes their
   results.json atomically to the shared course folder.
-* watch: ``squeue``/``sacct`` every `poll_interval` seconds; the array's id is kept in
+* watch: ``squeue``/``sacct`` every `poll_interval` seconds (sooner while a batch is
+  young: short batches are not held up by the poll); the array's id is kept in
   ``state.json``, so a run that was interrupted adopts the tasks still queued or running
   instead of submitting them again.
 * collect: a finished task's results.json (new since the submission) is its result.
 * record: a task that ended without one gets a status from SLURM's state (TIMEOUT →
   timeout, OUT_OF_MEMORY/FAILED/CANCELLED → crashed, with the reason); NODE_FAIL,
   PREEMPTED, BOOT_FAIL and vanished tasks are the cluster's doing and are submitted once
-  more before they are recorded.
+  more before they are recorded. A task of several submissions that ended without some of
+  their results has those submitted once more, one per task, so that what SLURM did to
+  a task is recorded against the submission that was running, not its neighbours.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ class SlurmExecutor(Executor):
     time_limit = Unicode(
         "",
         help="sbatch --time of one array task (minutes, or [D-]HH:MM:SS). Empty derives it "
-        "from the Autograder's watchdog limit times submissions_per_task, plus 5 minutes.",
+        "from the Autograder's watchdog limit times the task's submissions, plus 5 minutes.",
     ).tag(config=True)
     mem_mb = Integer(
         4096,
@@ -72,7 +75,8 @@ class SlurmExecutor(Executor):
     submissions_per_task = Integer(
         1,
         help="Submissions graded one after another by one array task (more per task "
-        "spreads the start-up cost; the derived time limit grows with it).",
+        "spreads the start-up cost; the derived time limit grows with it). 0: as many as "
+        "make one task per slot of max_parallel (1 when max_parallel is 0).",
     ).tag(config=True)
     extra_args = List(
         Unicode(), [], help="More sbatch options, e.g. ['--account=dl-course', '--qos=short']."
@@ -86,7 +90,11 @@ class SlurmExecutor(Executor):
         help="Folder under the course root for manifests, task logs and the state that "
         "lets an interrupted run resume (on the shared file system).",
     ).tag(config=True)
-    poll_interval = Float(5.0, help="Seconds between two squeue queries.").tag(config=True)
+    poll_interval = Float(
+        5.0,
+        help="Seconds between two squeue queries (the first ones come sooner: 0.5 s, "
+        "doubling up to this).",
+    ).tag(config=True)
     results_grace = Float(
         30.0,
         help="Seconds to wait for a finished task's results.json to appear on the shared "
@@ -113,11 +121,20 @@ class SlurmExecutor(Executor):
             raise ValueError(f"assignment_profiles[{assignment!r}]: unknown keys {unknown}")
         return {key: own.get(key, getattr(self, key)) for key in PROFILE_KEYS}
 
-    def time_limit_arg(self, config: Config, assignment: str = "") -> str:
+    def per_task(self, submissions: int) -> int:
+        """Submissions per array task for a batch of `submissions`."""
+        if self.submissions_per_task > 0:
+            return self.submissions_per_task
+        if self.max_parallel > 0:
+            return max(1, math.ceil(submissions / self.max_parallel))
+        return 1
+
+    def time_limit_arg(self, config: Config, assignment: str = "", per_task: int = 0) -> str:
         if limit := str(self.profile(assignment)["time_limit"]):
             return limit
         watchdog = Autograder(config=config).watchdog_seconds() or 3600.0
-        return str(math.ceil(watchdog * self.submissions_per_task / 60) + 5)
+        per_task = per_task or max(1, self.submissions_per_task)
+        return str(math.ceil(watchdog * per_task / 60) + 5)
 
     def gpu_count(self, config: Config, assignment: str = "") -> int:
         if (gpus := int(self.profile(assignment)["gpus"])) >= 0:
@@ -125,14 +142,16 @@ class SlurmExecutor(Executor):
         backend = get_backend_class(Autograder(config=config).sandbox_backend)
         return 1 if backend(config=config).allow_gpu else 0
 
-    def sbatch_args(self, config: Config, tasks: int, assignment: str, logs: Path) -> list[str]:
+    def sbatch_args(
+        self, config: Config, tasks: int, assignment: str, logs: Path, per_task: int = 0
+    ) -> list[str]:
         profile = self.profile(assignment)
         throttle = f"%{self.max_parallel}" if self.max_parallel > 0 else ""
         args = [
             f"--array=0-{tasks - 1}{throttle}",
             f"--job-name=dlgrade-{assignment}",
             f"--output={logs}/%A_%a.log",
-            f"--time={self.time_limit_arg(config, assignment)}",
+            f"--time={self.time_limit_arg(config, assignment, per_task)}",
             f"--mem={int(profile['mem_mb'])}M",
             f"--cpus-per-task={int(profile['cpus_per_task'])}",
             "--no-requeue",
@@ -174,9 +193,15 @@ class SlurmExecutor(Executor):
     # -- submit -----------------------------------------------------------------------
 
     def _submit(
-        self, config: Config, paths: CoursePaths, folder: Path, jobs: list[batch.Job], attempt: int
+        self,
+        config: Config,
+        paths: CoursePaths,
+        folder: Path,
+        jobs: list[batch.Job],
+        attempt: int,
+        per: int = 0,
     ) -> dict:
-        per = max(1, self.submissions_per_task)
+        per = per or self.per_task(len(jobs))
         tasks = [[j.student for j in jobs[i : i + per]] for i in range(0, len(jobs), per)]
         due = jobs[0].duedate
         manifest = folder / f"array-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.json"
@@ -200,7 +225,7 @@ class SlurmExecutor(Executor):
         )
         args = [
             f"--chdir={paths.root}",
-            *self.sbatch_args(config, len(tasks), jobs[0].assignment, logs),
+            *self.sbatch_args(config, len(tasks), jobs[0].assignment, logs, per),
         ]
         before = {j.student: _stat(paths.results(j.student, j.assignment)) for j in jobs}
         job_id = cli.sbatch(args, command)
@@ -217,7 +242,7 @@ class SlurmExecutor(Executor):
             "tasks": tasks,
             "before": before,
             "attempt": attempt,
-            "time_limit": self.time_limit_arg(config, jobs[0].assignment),
+            "time_limit": self.time_limit_arg(config, jobs[0].assignment, per),
             "mem_mb": int(self.profile(jobs[0].assignment)["mem_mb"]),
         }
 
@@ -271,8 +296,10 @@ class SlurmExecutor(Executor):
     def _watch(self, config, paths, folder, state, watched, by_student, progress) -> dict:
         results: dict[str, Result] = {}
         missing_since: dict[tuple[str, int], float] = {}
+        pause = min(0.5, self.poll_interval)
         while watched:
-            time.sleep(self.poll_interval)
+            time.sleep(pause)
+            pause = min(2 * pause, self.poll_interval)
             states = {}
             for entry in {id(e): e for e, _ in watched}.values():
                 try:
@@ -295,7 +322,7 @@ class SlurmExecutor(Executor):
                     if result is None and time.monotonic() - first_missed < self.results_grace:
                         waiting = True
                         continue
-                    if result is None and self._resubmit(entry, task_state[0]):
+                    if result is None and self._resubmit(entry, i, task_state[0]):
                         again.append(job)
                         continue
                     if result is None:
@@ -307,9 +334,11 @@ class SlurmExecutor(Executor):
                     still.append((entry, i))
             if again:
                 self.log.warning(
-                    "%d submission(s) lost to the cluster; submitting them once more", len(again)
+                    "%d submission(s) left without a result (lost to the cluster, or their "
+                    "task ended early); submitting them once more, one per task",
+                    len(again),
                 )
-                retry = self._submit(config, paths, folder, again, attempt=2)
+                retry = self._submit(config, paths, folder, again, attempt=2, per=1)
                 state["arrays"].append(retry)
                 self._save(folder, state)
                 still += [(retry, k) for k in range(len(retry["tasks"]))]
@@ -318,12 +347,14 @@ class SlurmExecutor(Executor):
         self._save(folder, state)
         return results
 
-    def _resubmit(self, entry: dict, slurm_state: str) -> bool:
-        return (
-            self.resubmit_cluster_failures
-            and slurm_state in cli.RESUBMITTED
-            and entry["attempt"] == 1
-        )
+    def _resubmit(self, entry: dict, index: int, slurm_state: str) -> bool:
+        """Whether a task's submission left without a result goes once more: lost to the
+        cluster, or one of several in a task (then it is graded alone)."""
+        if entry["attempt"] != 1:
+            return False
+        if len(entry["tasks"][index]) > 1:
+            return True
+        return self.resubmit_cluster_failures and slurm_state in cli.RESUBMITTED
 
     def _collect(self, paths: CoursePaths, job: batch.Job, entry: dict) -> Result | None:
         """The task's results.json, if one was written since the array was submitted (and

@@ -74,6 +74,21 @@ def test_sbatch_asks_for_the_configured_resources():
     )
 
 
+def test_auto_tasks_are_one_per_slot_and_their_time_limit_grows_with_them():
+    cfg = Config()
+    cfg.Autograder.submission_time_limit = 600.0
+    cfg.SlurmExecutor.submissions_per_task = 0
+    cfg.SlurmExecutor.max_parallel = 4
+    executor = SlurmExecutor(config=cfg)
+    assert [executor.per_task(n) for n in (1, 4, 5, 48)] == [1, 1, 2, 12]
+    one, twelve = (int(executor.time_limit_arg(cfg, "attention", k)) for k in (1, 12))
+    assert twelve - 5 >= 12 * (one - 5) - 1 and one * 60 >= 600
+    cfg.SlurmExecutor.max_parallel = 0
+    assert SlurmExecutor(config=cfg).per_task(48) == 1
+    cfg.SlurmExecutor.submissions_per_task = 3
+    assert SlurmExecutor(config=cfg).per_task(48) == 3
+
+
 def test_assignment_profiles_override_the_defaults():
     cfg = Config()
     cfg.SlurmExecutor.assignment_profiles = {
