@@ -51,6 +51,27 @@ def noise_draws(shape, seed: int, dtype: torch.dtype) -> list[torch.Tensor]:
     return [seq[0] for seq in noise_sequences(shape, seed, dtype, 1)]
 
 
+def bn_weights(seed: int, d_in: int = 2, hidden: int = 6, classes: int = 3) -> dict:
+    """Weights and running statistics of the batch-norm classifier
+    `sandbox_helpers.bn_classifier` builds (float64), as plain tensors. The running
+    statistics are far from a batch's own, so train and eval mode disagree clearly."""
+    g = torch.Generator().manual_seed(10_000 + seed)
+
+    def rand(*shape, scale=1.0):
+        return scale * torch.randn(*shape, generator=g, dtype=torch.float64)
+
+    return {
+        "w1": rand(hidden, d_in, scale=0.8),
+        "b1": rand(hidden, scale=0.3),
+        "bn_w": 1.0 + rand(hidden, scale=0.3),
+        "bn_b": rand(hidden, scale=0.3),
+        "bn_mean": rand(hidden, scale=0.8),
+        "bn_var": 0.3 + 2.0 * torch.rand(hidden, generator=g, dtype=torch.float64),
+        "w2": rand(classes, hidden, scale=1.2),
+        "b2": rand(classes, scale=0.3),
+    }
+
+
 def spd_matrix(seed: int, d: int = 2) -> torch.Tensor:
     """A symmetric positive-definite d x d matrix with eigenvalues in [0.5, 2]."""
     g = torch.Generator().manual_seed(seed)
@@ -65,6 +86,7 @@ def oracle() -> types.SimpleNamespace:
     return types.SimpleNamespace(
         mlp_weights=mlp_weights,
         mlp_forward=mlp_forward,
+        bn_weights=bn_weights,
         energy_grad=energy_grad,
         noise_draws=noise_draws,
         noise_sequences=noise_sequences,

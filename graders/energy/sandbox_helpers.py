@@ -178,3 +178,62 @@ def train_blobs(train_fn, init_state, x, y, seed, n_samples, kwargs):
     if isinstance(samples, torch.Tensor):
         samples = samples.detach()
     return {"model": model, "samples": samples, "history": history}
+
+
+def bn_classifier(weights):
+    """Flatten -> Linear -> BatchNorm1d -> Tanh -> Linear (float64) with the given weights
+    and running statistics: in train mode its samples interact through the batch norm. The
+    trusted side builds the same one to compute the reference scores."""
+    w1, w2 = weights["w1"], weights["w2"]
+    net = nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(w1.shape[1], w1.shape[0]),
+        nn.BatchNorm1d(w1.shape[0]),
+        nn.Tanh(),
+        nn.Linear(w2.shape[1], w2.shape[0]),
+    ).double()
+    with torch.no_grad():
+        net[1].weight.copy_(w1)
+        net[1].bias.copy_(weights["b1"])
+        net[2].weight.copy_(weights["bn_w"])
+        net[2].bias.copy_(weights["bn_b"])
+        net[2].running_mean.copy_(weights["bn_mean"])
+        net[2].running_var.copy_(weights["bn_var"])
+        net[4].weight.copy_(w2)
+        net[4].bias.copy_(weights["b2"])
+    return net
+
+
+OOD_KEYS = ("max_softmax", "neg_energy", "grad_norm")
+
+
+def ood_facts(scores_fn, weights, x, train_mode, no_grad, preset_grads):
+    """Call the student's ood_scores on a batch-norm classifier in the given mode (under
+    torch.no_grad() if asked), with the parameters' .grad preset; report the scores and
+    what the call left behind (mode, .grad, running statistics, x)."""
+    model = bn_classifier(weights)
+    model.train(train_mode)
+    _set_grads(model, preset_grads)
+    if no_grad:
+        with torch.no_grad():
+            out = scores_fn(model, x)
+    else:
+        out = scores_fn(model, x)
+    is_dict = isinstance(out, dict)
+    scores, attached = {}, {}
+    for key in OOD_KEYS if is_dict else ():
+        value = out.get(key)
+        is_tensor = isinstance(value, torch.Tensor)
+        scores[key] = value.detach().clone() if is_tensor else None
+        attached[key] = bool(is_tensor and (value.requires_grad or value.grad_fn is not None))
+    return {
+        "is_dict": is_dict,
+        "n_keys": len(out) if is_dict else 0,
+        "scores": scores,
+        "attached": attached,
+        "training_after": bool(model.training),
+        "param_grads": _grads(model),
+        "buffers": [b.detach().clone() for b in model.buffers()],
+        "x_after": x.detach().clone(),
+        "x_requires_grad": bool(x.requires_grad),
+    }

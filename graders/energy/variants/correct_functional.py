@@ -129,4 +129,25 @@ def ood_auroc(scores_in, scores_out):
             total += 1.0 if a > b else 0.5 if a == b else 0.0
     return total / (len(s_in) * len(s_out))
 """,
+    "ood_scores_impl": '''
+def ood_scores(model, x):
+    """vmap of torch.func.grad over the samples; probabilities via log_softmax."""
+    was_training = model.training
+    model.eval()
+
+    def neg_energy(xi):
+        return torch.logsumexp(model(xi.unsqueeze(0)), dim=1).squeeze(0)
+
+    with torch.enable_grad():
+        grads = torch.func.vmap(torch.func.grad(neg_energy))(x.detach())
+    with torch.no_grad():
+        logits = model(x)
+        scores = {
+            "max_softmax": F.log_softmax(logits, dim=1).max(dim=1).values.exp(),
+            "neg_energy": torch.logsumexp(logits, dim=1),
+            "grad_norm": torch.linalg.vector_norm(grads.reshape(x.shape[0], -1), dim=1),
+        }
+    model.train(was_training)
+    return scores
+''',
 }

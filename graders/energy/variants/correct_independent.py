@@ -182,4 +182,23 @@ def ood_auroc(scores_in: torch.Tensor, scores_out: torch.Tensor) -> float:
     rank_sum_in = mid_ranks[inverse[:n_in]].sum().item()
     return float((rank_sum_in - n_in * (n_in + 1) / 2) / (n_in * n_out))
 ''',
+    "ood_scores_impl": '''
+def ood_scores(model, x):
+    """Per-sample grad through grad_outputs, norm over all but the batch dimension."""
+    previous = model.training
+    model.train(False)
+    with torch.enable_grad():
+        z = x.clone().detach()
+        z.requires_grad_()
+        logits = model(z)
+        score = torch.logsumexp(logits, dim=-1)
+        grad = torch.autograd.grad(score, z, grad_outputs=torch.ones_like(score))[0]
+    model.train(previous)
+    dims = tuple(range(1, grad.dim()))
+    return {
+        "grad_norm": grad.pow(2).sum(dim=dims).sqrt().detach(),
+        "neg_energy": score.detach(),
+        "max_softmax": F.softmax(logits.detach(), dim=-1).max(dim=-1)[0],
+    }
+''',
 }
