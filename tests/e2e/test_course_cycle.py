@@ -64,10 +64,11 @@ def submit_from_shell(hub, student: str, nb) -> None:
 
 
 def filled(release_nb, typed: dict[str, str]):
-    """The student version with `typed` in its solution cells."""
+    """The student version with `typed` in its code solution cells (written answers stay
+    as released: a TA grades them)."""
     nb = nbformat.from_dict(release_nb)
     for cell in nb.cells:
-        if is_solution(cell):
+        if is_solution(cell) and cell.cell_type == "code":
             cell.source = typed[grade_id(cell)]
     return nb
 
