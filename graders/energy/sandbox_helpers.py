@@ -237,3 +237,37 @@ def ood_facts(scores_fn, weights, x, train_mode, no_grad, preset_grads):
         "x_after": x.detach().clone(),
         "x_requires_grad": bool(x.requires_grad),
     }
+
+
+class ClassWells(nn.Module):
+    """Logits f(x)[k] = -(x - mean_k)^T precision_k (x - mean_k) / 2 + offset_k: the class
+    energy of class k is a Gaussian's. The means are a (frozen) parameter, so samplers find
+    the model's device and dtype."""
+
+    def __init__(self, means, precisions, offsets):
+        super().__init__()
+        self.means = nn.Parameter(means.clone(), requires_grad=False)
+        self.register_buffer("precisions", precisions.clone())
+        self.register_buffer("offsets", offsets.clone())
+
+    def forward(self, x):
+        d = x[:, None, :] - self.means.to(x)
+        quad = torch.einsum("nki,kij,nkj->nk", d, self.precisions.to(x), d)
+        return -0.5 * quad + self.offsets.to(x)
+
+
+def class_wells(means, precisions, offsets):
+    """A `ClassWells` model (a handle for the student's sample_class)."""
+    return ClassWells(means, precisions, offsets)
+
+
+def sample_class_facts(sample_fn, weights, y, x0, n_steps, step_size, noise_std, seed):
+    """Run the student's sample_class on an MLP from an x0 that requires grad; report plain
+    facts (output, flags, the parameters' grads, x0 afterwards)."""
+    model = mlp(weights)
+    x0 = x0.clone().requires_grad_(True)
+    gen = torch.Generator().manual_seed(seed)
+    out = sample_fn(model, y, x0, n_steps, step_size, noise_std=noise_std, generator=gen)
+    facts = _facts(out, model)
+    facts["x0_after"] = x0.detach().clone()
+    return facts

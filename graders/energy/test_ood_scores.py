@@ -211,20 +211,24 @@ def test_grad_norm(sub, oracle, trusted_helpers, seed):
 
 @pytest.mark.points(2)
 def test_eval_mode(sub, oracle, trusted_helpers, seed):
-    """Given a batch-norm model in train mode: are the scores those of eval mode, is the
-    model back in train mode afterwards, and are its running statistics unchanged?"""
+    """Given a batch-norm model in train mode: are the scores those the same model gives in
+    eval mode, is it back in train mode afterwards, and are its running statistics unchanged?"""
     require_scores(sub, oracle, trusted_helpers, seed)
     x = _x(seed + 2)
     weights, facts = _facts(sub, oracle, seed + 2, x, train=True)
-    exp = _scores(trusted_helpers, weights, x)
+    _, in_eval = _facts(sub, oracle, seed + 2, x)
     wrong = _scores(trusted_helpers, weights, x, train=True)
     for key in KEYS:
-        expect.close(
-            _score(facts, key),
-            exp[key],
-            f'ood_scores()["{key}"] is wrong for a model given in train mode',
-            **TOL,
-            diagnoses={NOT_EVAL: wrong[key]},
+        out = _score(facts, key)
+        if expect.is_close(out, _score(in_eval, key), **TOL):
+            continue
+        if expect.is_close(out, wrong[key], **TOL):
+            expect.fail(
+                f'ood_scores()["{key}"] is wrong for a model given in train mode: {NOT_EVAL}'
+            )
+        expect.fail(
+            f'ood_scores()["{key}"] differs between the same model given in train mode and in '
+            "evaluation mode: compute the scores in evaluation mode (model.eval())"
         )
     expect.true(
         facts["training_after"] is True,
@@ -232,11 +236,12 @@ def test_eval_mode(sub, oracle, trusted_helpers, seed):
         "the mode it had (model.train(was_training))",
     )
     net = trusted_helpers.bn_classifier(weights)
+    before = list(net.buffers())
+    after = facts["buffers"]
     expect.true(
-        all(
-            isinstance(after, torch.Tensor) and expect.is_close(after, before, rtol=0, atol=0)
-            for after, before in zip(facts["buffers"], net.buffers(), strict=True)
-        ),
+        isinstance(after, list)
+        and len(after) == len(before)
+        and all(expect.is_close(a, b, rtol=0, atol=0) for a, b in zip(after, before)),
         "ood_scores changed the batch norm's running statistics: the model was called in "
         "train mode (call model.eval() before the forward pass)",
     )
@@ -286,16 +291,14 @@ def test_leaves_model_and_input(sub, oracle, trusted_helpers, seed):
 
 @pytest.mark.points(1)
 def test_under_no_grad(sub, oracle, trusted_helpers, seed):
-    """Called inside torch.no_grad(), are the three scores still right?"""
+    """Called inside torch.no_grad(), are the three scores the same as outside it?"""
     require_scores(sub, oracle, trusted_helpers, seed)
     x = _x(seed + 4)
-    weights, facts = _facts(sub, oracle, seed + 4, x, no_grad=True)
-    exp = _scores(trusted_helpers, weights, x)
+    _, facts = _facts(sub, oracle, seed + 4, x, no_grad=True)
+    _, outside = _facts(sub, oracle, seed + 4, x)
     for key in KEYS:
-        expect.close(
-            _score(facts, key),
-            exp[key],
-            f'ood_scores()["{key}"] is wrong when called under torch.no_grad() (compute the '
-            "gradient inside torch.enable_grad())",
-            **TOL,
+        expect.true(
+            expect.is_close(_score(facts, key), _score(outside, key), **TOL),
+            f'ood_scores()["{key}"] changes when ood_scores is called under torch.no_grad(): '
+            "compute the gradient inside torch.enable_grad()",
         )

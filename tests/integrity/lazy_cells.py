@@ -352,6 +352,18 @@ def ood_auroc(scores_in, scores_out):
 """
 
 
+_OOD_SCORES = """
+def ood_scores(model, x):
+    z = torch.zeros(x.shape[0], dtype=x.dtype)
+    return {"max_softmax": z + 1.0, "neg_energy": z.clone(), "grad_norm": z.clone()}
+"""
+
+_SAMPLE_CLASS = """
+def sample_class(model, y, x0, n_steps, step_size, noise_std=None, generator=None):
+    return {sample}
+"""
+
+
 def _energy(energy, class_energy, step, sample, init, idx) -> dict:
     return {
         "energy_impl": _ENERGY.format(energy=energy, class_energy=class_energy),
@@ -361,6 +373,8 @@ def _energy(energy, class_energy, step, sample, init, idx) -> dict:
         "jem_loss_impl": _JEM_LOSS,
         "train_jem_impl": _TRAIN_JEM,
         "evaluation_impl": _EVALUATION,
+        "ood_scores_impl": _OOD_SCORES,
+        "sample_class_impl": _SAMPLE_CLASS.format(sample=sample),
     }
 
 

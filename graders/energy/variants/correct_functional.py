@@ -1,6 +1,6 @@
 """Correct: energies through log_softmax and one-hot masks, autograd.grad with
 grad_outputs, a sampler with its own loop, a buffer updated row by row, numpy ECE and a
-pairwise-count AUROC in plain Python."""
+pairwise-count AUROC in plain Python; OOD scores by vmap of torch.func.grad."""
 
 KIND = "correct"
 CELLS = {

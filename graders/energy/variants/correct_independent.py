@@ -1,4 +1,4 @@
-"""Correct, written from the student text alone: manual logsumexp, one model call on data+samples, rank-based AUROC, loop ECE."""
+"""Correct, written from the student text alone: manual logsumexp, one model call on data+samples, rank-based AUROC, loop ECE, OOD gradients through grad_outputs."""
 
 KIND = "correct"
 CELLS = {
@@ -200,5 +200,16 @@ def ood_scores(model, x):
         "neg_energy": score.detach(),
         "max_softmax": F.softmax(logits.detach(), dim=-1).max(dim=-1)[0],
     }
+''',
+    "sample_class_impl": '''
+def sample_class(model, y, x0, n_steps, step_size, noise_std=None, generator=None):
+    """Labels indexed with arange; sgld_sample with a lambda."""
+    rows = torch.arange(x0.shape[0], device=x0.device)
+    if not torch.is_tensor(y):
+        y = torch.tensor([y] * x0.shape[0])
+    y = y.long().to(x0.device)
+    return sgld_sample(
+        lambda x: -model(x)[rows, y], x0, n_steps, step_size, noise_std=noise_std, generator=generator
+    )
 ''',
 }
