@@ -73,6 +73,16 @@ def filled(release_nb, typed: dict[str, str]):
     return nb
 
 
+def manual_points(release_nb) -> float:
+    """Points of the written answers (manually graded cells): the formgrader's maximum holds
+    them, results.json's (the autograded part) does not."""
+    return sum(
+        float(cell.metadata.nbgrader.get("points", 0))
+        for cell in release_nb.cells
+        if cell.cell_type == "markdown" and is_solution(cell) and is_grade(cell)
+    )
+
+
 def sandbox_backend(course_root: Path) -> str:
     """Class name of the sandbox backend the course's nbgrader_config.py grades with."""
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
@@ -181,6 +191,7 @@ def test_course_cycle(course_hub, browser, shots):
         #     graders score it in a sandbox, nothing of it ran beside the course, and the
         #     formgrader shows its score. nbgrader's own in-kernel autograde is refused.
         backend = sandbox_backend(hub.course_root)
+        manual = manual_points(release_nb)
         text = ta.formgrader_autograde(course, a, mallory, GRADING_TIMEOUT_S * 1000)
         assert "Successfully autograded" in text and f"graded by {backend}" in text, text
         ta.shot("autograded-in-formgrader")
@@ -192,7 +203,9 @@ def test_course_cycle(course_hub, browser, shots):
         assert [m for m in markers if m.exists()] == []
         expect(
             ta.page.locator("#main-table tr", has_text=mallory).locator("td.score")
-        ).to_have_text(f"{round(hostile['score'], 2):g} / {round(hostile['max_score'], 2):g}")
+        ).to_have_text(
+            f"{round(hostile['score'], 2):g} / {round(hostile['max_score'] + manual, 2):g}"
+        )
         p = hub.hub.plan
         refused = run_as(
             p.grader_user, [str(p.bin / "nbgrader"), "autograde", a, "--force"],
@@ -236,7 +249,7 @@ def test_course_cycle(course_hub, browser, shots):
         ta.page.goto(f"{hub.url}/services/{course}/formgrader/manage_students")
         for name, r in [*results.items(), (mallory, hostile)]:
             expect(ta.page.locator("tr", has_text=name)).to_contain_text(
-                f"{round(r['score'], 2):g} / {round(r['max_score'], 2):g}"
+                f"{round(r['score'], 2):g} / {round(r['max_score'] + manual, 2):g}"
             )
         ta.shot("gradebook")
         ta.formgrader(course)
