@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.grading.plugin import fresh_grader_modules
 from dlgrade.notebook import grade_id, is_grade, nbgrader_meta, read_notebook
 from dlgrade.paths import CoursePaths
 
@@ -32,6 +31,10 @@ class _Collector:
 
 def grader_points(graders_dir: Path) -> tuple[dict[str, float], list[str]]:
     """Points per task declared by the graders (collected, not run)."""
+    # here, not at the top: the grader plugin imports torch, and the gradebook (every TA's
+    # command) needs only notebook_points
+    from dlgrade.grading.plugin import fresh_grader_modules
+
     collector = _Collector()
     with fresh_grader_modules(graders_dir):
         _collect(graders_dir, collector)
