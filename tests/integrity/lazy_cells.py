@@ -257,6 +257,15 @@ def score_from_eps(eps, t, sched):
     return -eps
 """
 
+_ELBO = """
+def elbo_weight(t, sched, sigma2):
+    return torch.ones(t.shape[0], dtype=torch.float64)
+
+
+def elbo_term(x0, xt, t, eps_pred, sched, sigma2):
+    return (eps_pred - eps_pred).flatten(1).sum(1)
+"""
+
 
 def _diffusion(linear, cosine, fill, q, x0, loss, call) -> dict:
     return {
@@ -269,6 +278,7 @@ def _diffusion(linear, cosine, fill, q, x0, loss, call) -> dict:
         "network_impl": _NETWORK,
         "ddim_impl": _DDIM.format(call=call),
         "eps_views_impl": _EPS_VIEWS,
+        "elbo_impl": _ELBO,
     }
 
 
