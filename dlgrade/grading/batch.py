@@ -63,17 +63,19 @@ class _PoolContext:
 _context: _PoolContext | None = None
 
 
-def _init_pool(config: Config, slot_queue) -> None:
+def _init_pool(config: Config, slot_queue, assignments: tuple[str, ...] = ()) -> None:
     """A grading process starts: its sandbox template boots while this process imports
-    the grading modules (torch, pytest, the runner); then everything imported so far is
-    frozen out of the garbage collector (pytest collects after every submission, and a
-    torch-sized heap made that and the process's exit take seconds)."""
+    the grading modules (torch, pytest, the runner) and what the graders of `assignments`
+    import late (`runner.warm_up`); then everything imported so far is frozen out of the
+    garbage collector (pytest collects after every submission, and a torch-sized heap
+    made that and the process's exit take seconds)."""
     global _context
     logging.basicConfig(level=logging.WARNING)
     _context = _PoolContext(config, slot_queue)
     _context.autograder.prepare(_context.paths, _context.slot)
-    import dlgrade.grading.runner  # noqa: F401
+    from dlgrade.grading import runner
 
+    runner.warm_up([_context.paths.graders(a) for a in assignments])
     gc.freeze()
 
 
@@ -226,7 +228,10 @@ def run_batch(
         for slot in range(workers):
             slots.put(slot)
         pool = ProcessPoolExecutor(
-            workers, mp_context=ctx, initializer=_init_pool, initargs=(config, slots)
+            workers,
+            mp_context=ctx,
+            initializer=_init_pool,
+            initargs=(config, slots, tuple(sorted({j.assignment for j in jobs}))),
         )
         running, started = {}, {}
         broken = False
@@ -290,7 +295,7 @@ def grade_inline(config: Config, jobs: list[Job], progress=None) -> list[Result]
     `run_batch` does (`grade_job`): what one SLURM array task runs."""
     slots: SimpleQueue[int] = SimpleQueue()
     slots.put(0)
-    _init_pool(config, slots)
+    _init_pool(config, slots, tuple(sorted({j.assignment for j in jobs})))
     ctx = _context
     results = []
     try:
