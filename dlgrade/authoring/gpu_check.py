@@ -15,6 +15,7 @@ failed. Without CUDA it prints "no CUDA device: gpu-check skipped" and exits 0;
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -141,9 +142,12 @@ def _peak(cell: nbformat.NotebookNode) -> float | None:
     return None
 
 
-def run_notebook(nb_path: Path, runs: list[CellRun], cell_timeout: int) -> None:
+def run_notebook(
+    nb_path: Path, runs: list[CellRun], cell_timeout: int, hide_gpu: bool = False
+) -> None:
     """Execute every code cell of `nb_path` in a fresh kernel (working directory: the
-    notebook's folder) and fill in `runs` for the measured cells."""
+    notebook's folder) and fill in `runs` for the measured cells; `hide_gpu`: the kernel
+    sees no CUDA device, so the notebooks take their CPU sizes."""
     from nbclient import NotebookClient
 
     nb = read_notebook(nb_path)
@@ -155,7 +159,8 @@ def run_notebook(nb_path: Path, runs: list[CellRun], cell_timeout: int) -> None:
         kernel_name="python3",
         resources={"metadata": {"path": str(nb_path.parent)}},
     )
-    with client.setup_kernel():
+    kernel = {"env": {**os.environ, "CUDA_VISIBLE_DEVICES": ""}} if hide_gpu else {}
+    with client.setup_kernel(**kernel):
         for i, cell in enumerate(nb.cells):
             if cell.get("cell_type") != "code":
                 continue
@@ -285,25 +290,35 @@ class GpuCheckApp(DlGradeApp):
         config=True
     )
     build_timeout = Integer(300, help="Seconds the image build may take.").tag(config=True)
+    on_cpu = Bool(
+        False,
+        help="Run the measured cells on this machine's CPU instead (no CUDA needed): the "
+        "timings the notebooks promise for 2 CPU cores. Grading and the image build are "
+        "left out.",
+    ).tag(config=True)
 
     aliases = {**base_aliases, "out": "GpuCheckApp.out_dir"}
     flags = {
         **base_flags,
         "dry-run": ({"GpuCheckApp": {"dry_run": True}}, "Write the plan only."),
         "no-build": ({"GpuCheckApp": {"build_image": False}}, "Do not build the image."),
+        "cpu": (
+            {"GpuCheckApp": {"on_cpu": True}},
+            "Time the experiment and visible-test cells on the CPU; no grading, no image.",
+        ),
     }
 
     def start(self) -> None:
         import torch
 
         cuda = torch.cuda.is_available()
-        if not cuda and not self.dry_run:
+        if not cuda and not self.dry_run and not self.on_cpu:
             print(SKIP_MESSAGE)
             return
         started = time.monotonic()
         assignments = self.assignment_list()
         env = {
-            "device": torch.cuda.get_device_name(0) if cuda else "no CUDA device",
+            "device": torch.cuda.get_device_name(0) if cuda else f"CPU, {os.cpu_count()} cores",
             "torch": torch.__version__,
             "cuda": torch.version.cuda,
             "python": platform.python_version(),
@@ -313,11 +328,12 @@ class GpuCheckApp(DlGradeApp):
             nb_path = self.paths.source(a) / f"{self.paths.notebook(a)}.ipynb"
             runs = measured_cells(a, read_notebook(nb_path))
             if not self.dry_run:
-                self.log.info("%s: running %d measured cells on the GPU", a, len(runs))
-                run_notebook(nb_path, runs, self.cell_timeout)
+                where = "CPU" if self.on_cpu else "GPU"
+                self.log.info("%s: running %d measured cells on the %s", a, len(runs), where)
+                run_notebook(nb_path, runs, self.cell_timeout, hide_gpu=self.on_cpu)
             cells += runs
         found = {} if self.dry_run else available_backends(self.docker_image)
-        for a in assignments:
+        for a in [] if self.on_cpu else assignments:
             for name in self.backends:
                 for sub in submissions_to_grade(self.paths.graders(a), self.correct_variants):
                     g = Grading(a, name, sub)
@@ -326,7 +342,12 @@ class GpuCheckApp(DlGradeApp):
                     gradings.append(g)
         if not self.dry_run:
             self.grade_all([g for g in gradings if g.status == "planned"])
-        docker = {"status": "planned"} if self.dry_run else self.build_notebook_image()
+        if self.dry_run:
+            docker = {"status": "planned"}
+        elif self.on_cpu:
+            docker = {"status": "skipped", "detail": "--cpu: cells only"}
+        else:
+            docker = self.build_notebook_image()
         problems = [] if self.dry_run else failures(cells, gradings, docker)
         report = {
             "dry_run": self.dry_run,

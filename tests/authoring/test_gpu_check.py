@@ -5,6 +5,7 @@ sandbox probe), and the real run where there is CUDA (mark gpu)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -121,6 +122,23 @@ def test_run_notebook_times_cells_and_records_errors(tmp_path):
     assert boom.error == "ValueError: boom"
     assert sleep.seconds >= 0.3 and test.seconds < sleep.seconds
     assert (sleep.peak_gpu_mb is None) == (not CUDA)
+
+
+@pytest.mark.slow
+def test_run_notebook_on_the_cpu_hides_every_gpu_from_the_kernel(tmp_path):
+    """--cpu's kernel sees no CUDA device, so the notebooks take their CPU sizes."""
+    nb = nbformat.v4.new_notebook()
+    check = "import os, torch\nassert os.environ['CUDA_VISIBLE_DEVICES'] == ''\n"
+    check += "assert not torch.cuda.is_available()"
+    nb.cells = [nbformat.v4.new_code_cell(check, metadata={"tags": ["experiment"]})]
+    path = tmp_path / "cpu.ipynb"
+    nbformat.write(nb, path)
+    hidden, plain = (gpu_check.measured_cells("cpu", nb) for _ in range(2))
+    gpu_check.run_notebook(path, hidden, cell_timeout=60, hide_gpu=True)
+    assert hidden[0].status == "ok", hidden[0].error
+    if "CUDA_VISIBLE_DEVICES" not in os.environ:  # without --cpu the kernel's is ours
+        gpu_check.run_notebook(path, plain, cell_timeout=60)
+        assert plain[0].status == "error" and plain[0].error.startswith("KeyError")
 
 
 @pytest.mark.slow
