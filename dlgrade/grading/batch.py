@@ -79,6 +79,11 @@ def _init_pool(config: Config, slot_queue, assignments: tuple[str, ...] = ()) ->
     gc.freeze()
 
 
+def _assignments(jobs: list[Job]) -> tuple[str, ...]:
+    """The assignments of `jobs`, each once (what a grading process warms up for)."""
+    return tuple(sorted({job.assignment for job in jobs}))
+
+
 def submitted_at(files: Mapping[str, bytes]) -> datetime | None:
     """The submission time from the timestamp.txt that intake let through."""
     try:
@@ -231,7 +236,7 @@ def run_batch(
             workers,
             mp_context=ctx,
             initializer=_init_pool,
-            initargs=(config, slots, tuple(sorted({j.assignment for j in jobs}))),
+            initargs=(config, slots, _assignments(jobs)),
         )
         running, started = {}, {}
         broken = False
@@ -295,7 +300,7 @@ def grade_inline(config: Config, jobs: list[Job], progress=None) -> list[Result]
     `run_batch` does (`grade_job`): what one SLURM array task runs."""
     slots: SimpleQueue[int] = SimpleQueue()
     slots.put(0)
-    _init_pool(config, slots, tuple(sorted({j.assignment for j in jobs})))
+    _init_pool(config, slots, _assignments(jobs))
     ctx = _context
     results = []
     try:

@@ -87,38 +87,40 @@ def reference_namespace(source_notebook: Path) -> dict:
 def warm_up(graders_dirs: list[Path]) -> None:
     """Import, before the first submission, what its grading would import late: the
     modules the graders import (hypothesis, torch.distributions, ...) and what torch loads
-    on its first backward pass and optimizer step (sympy, torch._dynamo). A grading
-    process calls this while its sandbox template boots, so the first submission of a
-    batch costs what the others cost."""
+    on its first optimizer step (torch._dynamo, sympy), as the sandbox template does
+    (`warm_torch`). A grading process calls this while its sandbox template boots, so the
+    first submission of a batch costs what the others cost."""
     import torch
+
+    from dlgrade.sandbox.worker import warm_torch
 
     for name in sorted(_imported_by(graders_dirs)):
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a grader module or a missing package: not ours
             log.debug("warm-up: %s not imported", name)
-    param = torch.zeros(2, requires_grad=True)
-    (grad,) = torch.autograd.grad((param * param).sum(), param, create_graph=True)
-    param.grad = grad.detach()
-    torch.optim.Adam([param]).step()
+    warm_torch(torch)
 
 
 def _imported_by(graders_dirs: list[Path]) -> set[str]:
-    """Absolute module names imported anywhere in the graders' own files (not variants)."""
+    """Absolute module names imported anywhere in the graders' own files (not variants),
+    less each folder's own modules."""
     names: set[str] = set()
     for graders_dir in graders_dirs:
-        local = {p.stem for p in graders_dir.glob("*.py")}
-        for path in graders_dir.glob("*.py"):
+        files = list(graders_dir.glob("*.py"))
+        local = {p.stem for p in files}
+        found: set[str] = set()
+        for path in files:
             try:
                 tree = ast.parse(path.read_bytes())
             except (SyntaxError, ValueError, OSError):
                 continue
             for node in ast.walk(tree):
                 if isinstance(node, ast.Import):
-                    names.update(a.name for a in node.names)
+                    found.update(a.name for a in node.names)
                 elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                    names.add(node.module)
-        names -= {n for n in names if n.split(".")[0] in local}
+                    found.add(node.module)
+        names |= {n for n in found if n.split(".")[0] not in local}
     return names
 
 
