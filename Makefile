@@ -17,7 +17,7 @@ W_ARG = --Autograder.workers=$(WORKERS)
 F_ARG = $(if $(FORCE),--force)
 PYTEST_ARGS ?=
 
-.PHONY: help setup proxy release autograde feedback export report check mutate demo test test-fast lint format bench clean
+.PHONY: help setup proxy release autograde serve feedback export report check mutate demo test test-fast lint format bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -36,8 +36,11 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 release: setup ## Generate release/ from source/ (COURSE=intro|advanced, default advanced; ASSIGNMENT=..., default all) and verify it
 	$(DLGRADE) release $(A_ARG)
 
-autograde: setup ## Grade submitted/ (ASSIGNMENT=..., WORKERS=N, FORCE=1 to re-grade)
+autograde: setup ## Grade submitted/ (ASSIGNMENT=..., WORKERS=N, FORCE=1 to re-grade, EXECUTOR=service|slurm)
 	$(DLGRADE) autograde $(A_ARG) $(W_ARG) $(F_ARG)
+
+serve: setup ## Keep the grading processes warm (WORKERS=N, COURSE=...); grade with make autograde EXECUTOR=service
+	$(DLGRADE) serve $(C_ARG) $(W_ARG)
 
 feedback: setup ## Write feedback/<student>/<assignment>/*.html
 	$(DLGRADE) feedback $(A_ARG)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dlgrade.apps.base import DlGradeApp, base_aliases, base_flags
+from dlgrade.cluster.service import ServiceExecutor
 from dlgrade.cluster.slurm import SlurmExecutor
 from dlgrade.grading import batch
 from dlgrade.grading.autograder import Autograder
 from dlgrade.grading.progress import BatchProgress
+from dlgrade.grading.service import GradingService
 from dlgrade.report.summary import format_summary
 
 
@@ -29,7 +31,13 @@ class AutogradeApp(DlGradeApp):
     }
 
     def _classes_default(self):
-        return [*super()._classes_default(), Autograder, SlurmExecutor]
+        return [
+            *super()._classes_default(),
+            Autograder,
+            SlurmExecutor,
+            ServiceExecutor,
+            GradingService,
+        ]
 
     def start(self) -> None:
         grader = self.autograder()

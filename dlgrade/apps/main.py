@@ -17,6 +17,10 @@ SUBCOMMANDS = {
         "dlgrade.apps.autograde.AutogradeApp",
         "Grade every submission of an assignment in sandboxes.",
     ),
+    "serve": (
+        "dlgrade.apps.serve.ServeApp",
+        "Keep the grading processes warm and grade the batches sent to them.",
+    ),
     "status": (
         "dlgrade.apps.status.StatusApp",
         "Show what is graded, pending or failed (and why), without grading.",

@@ -6,7 +6,8 @@
 * end to end: ``dlgrade autograde`` as a TA types it (a fresh command, one worker,
   ``--force``) on two batch sizes: the marginal cost per submission is the slope, the
   fixed cost per run (start-up, pool, sandbox template, gradebook) the intercept;
-* scaling: the same command with 1 and 2 workers on each scaling batch size;
+* scaling: the same command with 1 and 2 workers on each scaling batch size, and again
+  with the batches sent to a warm grading service (``dlgrade.authoring.bench_service``);
 * mutation throughput: mutants per minute of ``dlgrade.authoring.mutate`` on 2 workers;
 * ``nbgrader autograde`` on the same files, for comparison;
 * the competition: evaluation time of one submission per encoder size
@@ -21,8 +22,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -36,6 +35,7 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets import Bool, Integer, List, Unicode
 from traitlets.config import Config, LoggingConfigurable
 
+from dlgrade.authoring.bench_report import machine, write_report
 from dlgrade.authoring.demo import TIMESTAMP
 from dlgrade.authoring.variants import build_for, submission_files, write_submission
 from dlgrade.grading.autograder import Autograder
@@ -73,6 +73,11 @@ class Bench(LoggingConfigurable):
     scaling_assignment = Unicode("", help="Assignment of the scaling runs (default: first).").tag(
         config=True
     )
+    service = Bool(
+        True,
+        help="Also run the scaling batches through a warm grading service (`dlgrade "
+        "serve`, dlgrade.authoring.bench_service).",
+    ).tag(config=True)
     mutants = Integer(
         8, help="Mutants graded (on 2 workers) to measure mutants per minute; 0 skips it."
     ).tag(config=True)
@@ -123,6 +128,10 @@ class Bench(LoggingConfigurable):
             self.log.info("%s: %s", a, figures["end_to_end"][-1])
         one_worker = next(e["seconds"] for e in figures["end_to_end"] if e["assignment"] == target)
         figures["scaling"] = scaling(scratch, target, scaling_sizes, one_worker)
+        if self.service:
+            from dlgrade.authoring import bench_service
+
+            figures["service"] = bench_service.run(scratch, target, scaling_sizes)
         if self.mutants > 0:
             figures["mutation"] = mutation_throughput(
                 scratch, target, 2 if self.quick else self.mutants
@@ -141,10 +150,6 @@ class Bench(LoggingConfigurable):
         if self.slurm and not self.quick:
             bench_slurm.run(scratch, config, target, paths.root / self.output_directory)
         return out
-
-
-def machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def copy_course(
@@ -212,9 +217,12 @@ def overhead(paths: CoursePaths, config: Config, assignment: str, reps: int) -> 
     }
 
 
-def autograde_seconds(paths: CoursePaths, assignment: str, n: int, workers: int) -> float:
+def autograde_seconds(
+    paths: CoursePaths, assignment: str, n: int, workers: int, executor: str = "local"
+) -> float:
     """Wall-clock seconds of `python -m dlgrade autograde --force` on the first `n`
-    submissions (their own submitted-<n> folder), from the command to its exit."""
+    submissions (their own submitted-<n> folder), from the command to its exit; with
+    `executor="service"`, a service that does not grade them all fails the run."""
     submitted, autograded = f"submitted-{n}", f"autograded-{n}"
     source = paths.submitted_base()
     for i in range(n):
@@ -229,6 +237,8 @@ def autograde_seconds(paths: CoursePaths, assignment: str, n: int, workers: int)
         "autograde",
         f"--assignment={assignment}",
         f"--Autograder.workers={workers}",
+        f"--Autograder.executor={executor}",
+        "--ServiceExecutor.fallback=False",
         f"--CourseDirectory.submitted_directory={submitted}",
         f"--CourseDirectory.autograded_directory={autograded}",
         "--force",
@@ -316,95 +326,3 @@ def nbgrader_autograde(paths: CoursePaths, config: Config, assignment: str, limi
         "seconds": round(elapsed, 2),
         "per_submission_s": round(elapsed / max(len(students), 1), 3),
     }
-
-
-def merge_section(out_dir: Path, key: str, section: dict) -> dict:
-    """Replace one section (`competition`, `board`) of the figures in `out_dir` with a new
-    measurement of that part alone, and rewrite the report when the rest is there."""
-    results = out_dir / "results.json"
-    figures = json.loads(results.read_text()) if results.is_file() else {}
-    figures.setdefault("machine", machine())
-    figures[key] = section
-    if {"overhead", "end_to_end", "scaling"} <= set(figures):
-        write_report(out_dir, figures)
-    else:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write(results, json.dumps(figures, indent=1))
-    return figures
-
-
-def write_report(out_dir: Path, figures: dict) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write(out_dir / "results.json", json.dumps(figures, indent=1))
-    lines = ["# Benchmark results", "", f"Machine: {figures['machine']}"]
-    if figures.get("quick"):
-        lines += ["", "**Quick (smoke) run: small batches, not figures to quote.**"]
-    lines += [
-        "",
-        "## The grading function (one submission, warm process, medians)",
-        "",
-        "| assignment | bare s | sandboxed s | overhead s |",
-        "|---|---|---|---|",
-    ]
-    lines += [
-        f"| {o['assignment']} | {o['bare_s']} | {o['sandboxed_s']} | {o['overhead_s']} |"
-        for o in figures["overhead"]
-    ]
-    lines += [
-        "",
-        "## `dlgrade autograde` end to end (one worker, `--force`, a fresh command)",
-        "",
-        "Targets: marginal ≤ bare + 0.5 s per submission, fixed ≤ 5 s per run.",
-        "",
-        "| assignment | runs (submissions: s) | marginal s | bare s | marginal − bare s "
-        "| fixed s | within targets |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for e in figures["end_to_end"]:
-        runs = ", ".join(f"{n}: {t}" for n, t in e["seconds"].items())
-        lines.append(
-            f"| {e['assignment']} | {runs} | {e['marginal_s']} | {e['bare_s']} | "
-            f"{e['marginal_over_bare_s']} | {e['fixed_s']} | {'yes' if e['within_targets'] else 'no'} |"
-        )
-    sc = figures["scaling"]
-    lines += [
-        "",
-        f"## Scaling ({sc['assignment']}, `dlgrade autograde` end to end; target ≥ 1.7× on 8, "
-        "≥ 1.8× on 24)",
-        "",
-        "| submissions | 1 worker s | 2 workers s | speed-up |",
-        "|---|---|---|---|",
-    ]
-    lines += [
-        f"| {r['submissions']} | {r['seconds']['1']} | {r['seconds']['2']} | {r['speedup']} |"
-        for r in sc["rows"]
-    ]
-    mu = figures.get("mutation")
-    if mu:
-        lines += [
-            "",
-            "## Mutation testing throughput",
-            "",
-            f"{mu['graded']} notebooks of {mu['assignment']} (mutants and the reference) in "
-            f"{mu['seconds']} s on {mu['workers']} workers: **{mu['per_minute']} per minute**.",
-        ]
-    nb = figures.get("nbgrader")
-    if nb:
-        lines += [
-            "",
-            "## nbgrader autograde on the same submissions",
-            "",
-            f"{nb['submissions']} submissions in {nb['seconds']} s "
-            f"({nb['per_submission_s']} s each; nbgrader executes every cell, the "
-            "experiments included, and runs only the visible tests, inside the student's "
-            "own kernel).",
-        ]
-    from dlgrade.authoring.bench_compete import report_lines
-
-    lines += report_lines(figures.get("competition"))
-    from dlgrade.authoring import bench_board
-
-    lines += bench_board.report_lines(figures.get("board"))
-    path = out_dir / "RESULTS.md"
-    atomic_write(path, "\n".join(lines) + "\n")
-    return path

@@ -184,7 +184,7 @@ def report_lines(figures: dict | None) -> list[str]:
 
 
 if __name__ == "__main__":
-    from dlgrade.authoring.bench import merge_section
+    from dlgrade.authoring.bench_report import merge_section
 
     result = run(quick="--quick" in sys.argv)
     if "--quick" not in sys.argv:

@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     """Measure the competition alone; merge into bench/results.json and RESULTS.md."""
     from nbgrader.coursedir import CourseDirectory
 
-    from dlgrade.authoring.bench import merge_section
+    from dlgrade.authoring.bench_report import merge_section
     from dlgrade.courses import load_config
     from dlgrade.paths import CoursePaths
 

@@ -57,8 +57,9 @@ class Autograder(LoggingConfigurable):
     executor = Unicode(
         "local",
         help="Where a batch is graded: 'local' (a pool of processes on this machine), "
-        "'inline' (one after another in this process) or 'slurm' (one SLURM job array; "
-        "settings in SlurmExecutor); an entry point of the 'dlgrade.executors' group.",
+        "'inline' (one after another in this process), 'slurm' (one SLURM job array; "
+        "settings in SlurmExecutor) or 'service' (the course's warm grading service, "
+        "`dlgrade serve`); an entry point of the 'dlgrade.executors' group.",
     ).tag(config=True)
     workers = Integer(0, help="Submissions graded in parallel; 0 means one per CPU core.").tag(
         config=True
@@ -154,6 +155,14 @@ class Autograder(LoggingConfigurable):
             self.backend.prepare(self.job(paths, slot, f"template-{slot}"))
         except Exception as exc:  # noqa: BLE001 - the first launch reports it per submission
             self.log.info("the sandbox backend could not prepare slot %d: %s", slot, exc)
+
+    def await_ready(self, paths: CoursePaths, slot: int) -> None:
+        """Wait until what `prepare` started for `slot` is ready (a warm grading service
+        starts this way); a failure shows at the first launch."""
+        try:
+            self.backend.await_ready(self.job(paths, slot, f"template-{slot}"))
+        except Exception as exc:  # noqa: BLE001 - the first launch reports it per submission
+            self.log.info("the sandbox backend's slot %d is not ready: %s", slot, exc)
 
     def close(self) -> None:
         """Release the backend (its warm templates, containers)."""
@@ -269,11 +278,16 @@ class Autograder(LoggingConfigurable):
         """This autograder's settings with the folders of the course `paths` belongs to:
         the grading processes rebuild their paths from it, so one autograder (the demo's,
         a hub's) grades every course in that course's own folders."""
-        config = Config(self.config)
-        for section in COURSE_SECTIONS:
-            if section in paths.config:
-                config[section] = Config(paths.config[section])
-        return config
+        return with_course(self.config, paths.config)
+
+
+def with_course(config: Config, course: Config) -> Config:
+    """`config` with the course sections (`COURSE_SECTIONS`) of `course` in place of its own."""
+    out = Config(config)
+    for section in COURSE_SECTIONS:
+        if section in course:
+            out[section] = Config(course[section])
+    return out
 
 
 def _registered(name: str, known: list[str], trait: str, group: str) -> str:

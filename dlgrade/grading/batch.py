@@ -8,6 +8,7 @@ interrupted batch resumes where it stopped.
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import tempfile
 import time
@@ -25,7 +26,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import parse_utc
 from traitlets.config import Config
 
-from dlgrade.grading.autograder import Autograder
+from dlgrade.grading.autograder import Autograder, with_course
 from dlgrade.grading.files import SubmittedFiles, declared_patterns
 from dlgrade.grading.intake import Intake, Rejected
 from dlgrade.grading.results import (
@@ -58,17 +59,31 @@ class _PoolContext:
         self.autograder = Autograder(config=config)
         self.paths = CoursePaths(CourseDirectory(config=config), config=config)
         self.intake = Intake(config=config)
+        self._config = config
+        self._courses: dict[str, CoursePaths] = {}
+
+    def paths_for(self, course: Config | None) -> CoursePaths:
+        """The paths of the course whose sections (`COURSE_SECTIONS`) are `course`; None:
+        this process's own course."""
+        if course is None:
+            return self.paths
+        key = json.dumps(course, sort_keys=True, default=str)
+        if key not in self._courses:
+            config = with_course(self._config, course)
+            self._courses[key] = CoursePaths(CourseDirectory(config=config), config=config)
+        return self._courses[key]
 
 
 _context: _PoolContext | None = None
 
 
-def _init_pool(config: Config, slot_queue, assignments: tuple[str, ...] = ()) -> None:
+def _init_pool(config: Config, slot_queue, assignments: tuple[str, ...] = (), ready=None) -> None:
     """A grading process starts: its sandbox template boots while this process imports
     the grading modules (torch, pytest, the runner) and what the graders of `assignments`
     import late (`runner.warm_up`); then everything imported so far is frozen out of the
     garbage collector (pytest collects after every submission, and a torch-sized heap
-    made that and the process's exit take seconds)."""
+    made that and the process's exit take seconds). With a `ready` queue, it waits for
+    its template too and then puts its slot there (`GradingPool.warm`)."""
     global _context
     logging.basicConfig(level=logging.WARNING)
     _context = _PoolContext(config, slot_queue)
@@ -77,6 +92,9 @@ def _init_pool(config: Config, slot_queue, assignments: tuple[str, ...] = ()) ->
 
     runner.warm_up([_context.paths.graders(a) for a in assignments])
     gc.freeze()
+    if ready is not None:
+        _context.autograder.await_ready(_context.paths, _context.slot)
+        ready.put(_context.slot)
 
 
 def _assignments(jobs: list[Job]) -> tuple[str, ...]:
@@ -100,21 +118,24 @@ def copied_files(paths: CoursePaths, job: Job, intake: Intake) -> dict[str, byte
         return {}
 
 
-def _grade_staged(ctx: _PoolContext, job: Job, name: str, data: bytes, files: SubmittedFiles):
+def _grade_staged(
+    ctx: _PoolContext, paths: CoursePaths, job: Job, name: str, data: bytes, files: SubmittedFiles
+):
     """Grade the notebook's bytes from a private staging folder (never from submitted/)."""
     with tempfile.TemporaryDirectory(prefix="dlgrade-intake-") as staging:
         notebook = Path(staging) / name
         notebook.write_bytes(data)
         label = f"{job.assignment}-{job.student}"
         return ctx.autograder.grade_notebook(
-            ctx.paths, job.assignment, notebook, slot=ctx.slot, label=label, files=files
+            paths, job.assignment, notebook, slot=ctx.slot, label=label, files=files
         )
 
 
-def grade_job(job: Job) -> Result:
-    """Grade one submission and write its results (runs in a pool process)."""
+def grade_job(job: Job, course: Config | None = None) -> Result:
+    """Grade one submission and write its results (runs in a pool process); `course`:
+    see `_PoolContext.paths_for`."""
     ctx = _context
-    paths = ctx.paths
+    paths = ctx.paths_for(course)
     name = f"{paths.notebook(job.assignment)}.ipynb"
     started = time.monotonic()
     files: dict[str, bytes] = {}
@@ -135,7 +156,7 @@ def grade_job(job: Job) -> Result:
                 accepted.left_out,
             )
             try:
-                result, executed = _grade_staged(ctx, job, name, files.pop(name), graded)
+                result, executed = _grade_staged(ctx, paths, job, name, files.pop(name), graded)
             except Exception as exc:  # noqa: BLE001 - one submission must not stop the batch
                 log.exception("grading %s failed", job)
                 result = not_finished(f"grader error: {type(exc).__name__}")
@@ -216,39 +237,99 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
         process.kill()
 
 
-def run_batch(
-    config: Config, paths: CoursePaths, jobs: list[Job], workers: int, progress=None
-) -> list[Result]:
-    """Grade `jobs` with `workers` pool processes; a dead pool process costs one result,
-    and one that outlives the watchdog is stopped (its submission: timeout)."""
-    results: list[Result] = []
-    queue = list(jobs)
-    retried: set[Job] = set()
-    overdue: set[Job] = set()
-    watchdog = Autograder(config=config).watchdog_seconds()
-    intake = Intake(config=config)
-    ctx = get_context("spawn")
-    while queue:
-        slots = ctx.Queue()
-        for slot in range(workers):
-            slots.put(slot)
-        pool = ProcessPoolExecutor(
-            workers,
-            mp_context=ctx,
-            initializer=_init_pool,
-            initargs=(config, slots, _assignments(jobs)),
-        )
-        running, started = {}, {}
-        broken = False
-        try:
+def _noop() -> None:
+    """A task that makes the pool start one more process (processes start on demand)."""
+
+
+class GradingPool:
+    """`workers` grading processes (`_init_pool`), kept for every batch given to `grade`
+    until `close`: one command's batch (`run_batch`), or all the batches of a warm grading
+    service (`dlgrade.grading.service`). A broken pool is replaced by a fresh one."""
+
+    def __init__(self, config: Config, workers: int, assignments: tuple[str, ...] = ()) -> None:
+        self.config, self.workers, self.assignments = config, workers, assignments
+        self.watchdog = Autograder(config=config).watchdog_seconds()
+        self.intake = Intake(config=config)
+        self._mp = get_context("spawn")
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> GradingPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _executor(self, ready=None) -> ProcessPoolExecutor:
+        if self._pool is None:
+            slots = self._mp.Queue()
+            for slot in range(self.workers):
+                slots.put(slot)
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=self._mp,
+                initializer=_init_pool,
+                initargs=(self.config, slots, self.assignments, ready),
+            )
+        return self._pool
+
+    def warm(self, timeout: float = 300.0) -> None:
+        """Start every grading process now and return once each one and its sandbox
+        template are ready (otherwise a process starts when work comes, and its template
+        boots while its first submission is read)."""
+        self.close()
+        ready = self._mp.Queue()
+        pool = self._executor(ready)
+        for _ in range(self.workers):
+            pool.submit(_noop)
+        for _ in range(self.workers):
+            ready.get(timeout=timeout)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _discard(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def grade(
+        self,
+        paths: CoursePaths,
+        jobs: list[Job],
+        progress=None,
+        limit: int = 0,
+        course: Config | None = None,
+        cancelled=None,
+    ) -> list[Result]:
+        """Grade `jobs`, at most `limit` (default: all the processes) at once; a dead pool
+        process costs one result, and one that outlives the watchdog is stopped (its
+        submission: timeout). `course`: the course sections of `paths`' config, when they
+        are not the pool's own; `cancelled()`: true once no further job should start."""
+        results: list[Result] = []
+        queue = list(jobs)
+        retried: set[Job] = set()
+        overdue: set[Job] = set()
+        watchdog, intake = self.watchdog, self.intake
+        limit = min(limit or self.workers, self.workers)
+        while queue:
+            pool = self._executor()
+            running, started = {}, {}
+            broken = False
             while (queue or running) and not broken:
-                while queue and len(running) < workers:
+                if cancelled is not None and cancelled():
+                    queue.clear()
+                while queue and len(running) < limit:
                     job = queue.pop(0)
-                    fut = pool.submit(grade_job, job)
+                    fut = pool.submit(grade_job, job, course)
                     running[fut], started[fut] = job, time.monotonic()
+                if not running:
+                    break
                 finished, _ = wait(
-                    running, timeout=1.0 if watchdog else None, return_when=FIRST_COMPLETED
-                )
+                    running, timeout=1.0 if watchdog or cancelled else None,
+                    return_when=FIRST_COMPLETED,
+                )  # fmt: skip
                 now = time.monotonic()
                 late = [f for f in running if watchdog and now - started[f] > watchdog]
                 if late and not finished:
@@ -290,9 +371,16 @@ def run_batch(
             if broken:
                 for job in running.values():
                     queue.insert(0, job)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-    return results
+                self._discard()
+        return results
+
+
+def run_batch(
+    config: Config, paths: CoursePaths, jobs: list[Job], workers: int, progress=None
+) -> list[Result]:
+    """Grade `jobs` with `workers` fresh pool processes (`GradingPool.grade`)."""
+    with GradingPool(config, workers, _assignments(jobs)) as pool:
+        return pool.grade(paths, jobs, progress)
 
 
 def grade_inline(config: Config, jobs: list[Job], progress=None) -> list[Result]:

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.slow
 
 def test_quick_bench_measures_autograde_end_to_end(course):
     """Does the smoke bench time `dlgrade autograde` on two batch sizes (marginal and fixed
-    cost), 1 and 2 workers, and the mutation run, from real gradings of the reference?"""
+    cost), 1 and 2 workers (cold, and through a warm grading service), and the mutation
+    run, from real gradings of the reference?"""
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
     done = subprocess.run(
         [sys.executable, "-m", "dlgrade", "bench", "--quick", "--assignment=hello"],
@@ -33,6 +34,10 @@ def test_quick_bench_measures_autograde_end_to_end(course):
     (row,) = figures["scaling"]["rows"]
     assert row["submissions"] == 4 and row["speedup"] > 0
     assert row["seconds"]["1"] == e2e["seconds"]["4"]
+    service = figures["service"]  # the same batch through `dlgrade serve` (no fallback)
+    assert service["assignment"] == "hello" and service["service_start_s"] > 0
+    (row,) = service["rows"]
+    assert row["submissions"] == 4 and min(row["seconds"].values()) > 0
     assert figures["mutation"]["graded"] == 3 and figures["mutation"]["per_minute"] > 0
     (function,) = figures["overhead"]
     assert function["scores"] == [[5.0, 5.0]]
@@ -45,3 +50,4 @@ def test_quick_bench_measures_autograde_end_to_end(course):
         assert [(r["status"], r["score"]) for r in results] == [("graded", 5.0)] * n
     text = (course.root / "build" / "bench-quick" / "RESULTS.md").read_text()
     assert "Quick (smoke) run" in text and "marginal" in text and "per minute" in text
+    assert "warm grading service" in text

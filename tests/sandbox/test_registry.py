@@ -13,6 +13,7 @@ from dlgrade.cluster import (
     executor_names,
     get_executor_class,
 )
+from dlgrade.cluster.service import ServiceExecutor
 from dlgrade.cluster.slurm import SlurmExecutor
 from dlgrade.grading.autograder import Autograder
 from dlgrade.sandbox.backends import (
@@ -32,24 +33,25 @@ def test_the_built_in_backends_and_executors_are_entry_points():
     from importlib.metadata import entry_points
 
     assert {ep.name for ep in entry_points(group=BACKEND_GROUP)} >= {"local", "docker"}
-    assert {ep.name for ep in entry_points(group=EXECUTOR_GROUP)} >= {"local", "inline", "slurm"}
+    assert {ep.name for ep in entry_points(group=EXECUTOR_GROUP)} >= {"local", "inline", "slurm", "service"}
     assert get_backend_class("local") is LocalSandbox
     assert get_backend_class("docker") is DockerSandbox
     assert get_executor_class("local") is LocalExecutor
     assert get_executor_class("inline") is InlineExecutor
     assert get_executor_class("slurm") is SlurmExecutor
+    assert get_executor_class("service") is ServiceExecutor
 
 
 def test_lookups_of_unknown_names_say_what_is_known():
     with pytest.raises(KeyError, match="'kubernetes'; known: .*docker, local"):
         get_backend_class("kubernetes")
-    with pytest.raises(KeyError, match="known: inline, local, slurm"):
+    with pytest.raises(KeyError, match="known: inline, local, service, slurm"):
         get_executor_class("kubernetes")
 
 
 @pytest.mark.parametrize(
     ("trait", "known"),
-    [("sandbox_backend", "docker, local"), ("executor", "inline, local, slurm")],
+    [("sandbox_backend", "docker, local"), ("executor", "inline, local, service, slurm")],
 )
 def test_the_autograder_refuses_an_unknown_name_from_config(trait, known):
     """Does a typo in nbgrader_config.py fail when the settings are read, naming the
@@ -77,4 +79,4 @@ def test_a_backend_registered_in_process_is_known_there():
     finally:
         BACKENDS.pop("test-registry-only")
     assert "test-registry-only" not in backend_names()
-    assert executor_names() == ["inline", "local", "slurm"]
+    assert executor_names() == ["inline", "local", "service", "slurm"]

@@ -253,5 +253,8 @@ class SandboxBackend(LoggingConfigurable):
         """Optionally start, without waiting, what `launch` will need for `job.slot` (a
         warm template). Called once per grading process; a failure here is `launch`'s."""
 
+    def await_ready(self, job: SandboxJob) -> None:
+        """Wait until what `prepare` started for `job.slot` is ready (a warm service)."""
+
     def close(self) -> None:
         """Release what the backend holds. Called once when the grader is done."""

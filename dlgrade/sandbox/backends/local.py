@@ -328,6 +328,14 @@ class LocalSandbox(SandboxBackend):
         if self.prefork and job.slot not in self._zygotes:
             self._zygotes[job.slot] = self._spawn_zygote(job)
 
+    def await_ready(self, job: SandboxJob) -> None:
+        zygote = self._zygotes.get(job.slot)
+        if zygote is not None and not zygote.ready:
+            del self._zygotes[job.slot]
+            zygote = self._await_zygote(zygote)
+            if zygote is not None:
+                self._zygotes[job.slot] = zygote
+
     def _spawn_zygote(self, job: SandboxJob) -> Zygote:
         parent, child = socket.socketpair()
         uid = self._uid(job.slot)
