@@ -33,7 +33,12 @@ def test_the_built_in_backends_and_executors_are_entry_points():
     from importlib.metadata import entry_points
 
     assert {ep.name for ep in entry_points(group=BACKEND_GROUP)} >= {"local", "docker"}
-    assert {ep.name for ep in entry_points(group=EXECUTOR_GROUP)} >= {"local", "inline", "slurm", "service"}
+    assert {ep.name for ep in entry_points(group=EXECUTOR_GROUP)} >= {
+        "local",
+        "inline",
+        "slurm",
+        "service",
+    }
     assert get_backend_class("local") is LocalSandbox
     assert get_backend_class("docker") is DockerSandbox
     assert get_executor_class("local") is LocalExecutor
