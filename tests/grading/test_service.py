@@ -211,6 +211,21 @@ def test_what_a_dying_service_leaves_is_graded_here_once(tmp_path, caplog):
     assert "stopped before the batch was done" in caplog.text
 
 
+def test_status_says_whether_a_service_is_up(served, course):
+    served_course, service, _, _ = served
+    for root, says in ((served_course.root, "ready at"), (course.root, "none at")):
+        done = subprocess.run(
+            [sys.executable, "-m", "dlgrade", "status", "--assignment=hello"],
+            cwd=root, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert f"grading service: {says}" in done.stdout
+    assert "(2 workers)" in subprocess.run(
+        [sys.executable, "-m", "dlgrade", "status"], cwd=served_course.root,
+        capture_output=True, text=True, timeout=120,
+    ).stdout  # fmt: skip
+
+
 def test_no_service_means_grading_here(course, caplog):
     (name,) = _submit_class(course)[:1]
     with caplog.at_level(logging.WARNING):
