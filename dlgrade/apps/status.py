@@ -29,6 +29,10 @@ class StatusApp(DlGradeApp):
         path = GradingService(parent=self).socket_path(self.paths)
         pong = ping(path, 2.0)
         if pong:
-            console.print(f"grading service: ready at {path} ({pong.get('workers')} workers)", soft_wrap=True)
+            console.print(
+                f"grading service: ready at {path} ({pong.get('workers')} workers)", soft_wrap=True
+            )
         else:
-            console.print(f"grading service: none at {path} (`make serve` starts one)", soft_wrap=True)
+            console.print(
+                f"grading service: none at {path} (`make serve` starts one)", soft_wrap=True
+            )
