@@ -24,6 +24,10 @@ class ServeApp(DlGradeApp):
         workers = grader.worker_count()
         config = grader.course_config(self.paths)
         service = Service(config, self.paths, workers, path, self.log)
-        service.start()
+        try:
+            service.start()
+        except RuntimeError as exc:
+            service.close()
+            self.fail(str(exc))
         print(f"grading service ready at {path} ({workers} workers)", flush=True)
         service.serve_forever()

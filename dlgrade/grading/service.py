@@ -10,14 +10,13 @@ with the same processes, sandboxes, limits and results.json as a local run.
 The wire is `dlgrade.sandbox.protocol`'s frame (a JSON header, no blobs). Only the
 service's own uid and root may connect (SO_PEERCRED), in a 0700 folder. A client's batch
 is graded only if its grading settings and its dlgrade code are the service's own
-(`settings_digest`, `code_digest`); otherwise the reply says which differ, and the
+(`grading_settings`, `code_digest`); otherwise the reply says which differ, and the
 client grades the batch itself (`dlgrade.cluster.service`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import select
@@ -98,9 +97,20 @@ def _number(value):
     return value
 
 
-def settings_digest(config: Config) -> str:
-    data = json.dumps(grading_settings(config), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(data.encode()).hexdigest()
+def settings_differences(mine: dict, theirs) -> list[str]:
+    """`section.key` of every grading setting whose value differs between the two."""
+    if not isinstance(theirs, dict):
+        return ["(no settings sent)"]
+    out = []
+    for section in sorted(set(mine) | set(theirs)):
+        a, b = mine.get(section, {}), theirs.get(section, {})
+        if not isinstance(b, dict):
+            out.append(f"{str(section)[:60]}")
+            continue
+        out += [
+            f"{section}.{k}"[:100] for k in sorted(set(a) | set(b), key=str) if a.get(k) != b.get(k)
+        ]
+    return out
 
 
 def code_digest(package: Path = PACKAGE) -> str:
@@ -124,7 +134,7 @@ def grade_request(config: Config, jobs: list[batch.Job], workers: int) -> dict:
     return {
         "op": "grade",
         "code": code_digest(),
-        "settings": settings_digest(config),
+        "settings": grading_settings(config),
         "course": plain_config(course_sections(config)),
         "workers": workers,
         "jobs": [
@@ -220,7 +230,7 @@ class Service:
     ) -> None:
         self.config, self.paths, self.workers, self.path = config, paths, workers, path
         self.log = logger
-        self.settings = settings_digest(config)
+        self.settings = grading_settings(config)
         self.code = code_digest()
         self.pool = batch.GradingPool(config, workers, tuple(paths.assignments()))
         self._stop = threading.Event()
@@ -228,6 +238,8 @@ class Service:
 
     def start(self) -> None:
         """Warm every grading process, then listen (the socket appears once warm)."""
+        if ping(self.path, 2.0) is not None:
+            raise RuntimeError(f"a grading service already answers at {self.path}")
         self.pool.warm()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(self.path.parent, 0o700)
@@ -280,6 +292,11 @@ class Service:
             except RequestError as exc:
                 self.log.warning("refused a request: %s", exc)
                 client.send({"op": "refused", "reason": str(exc)})
+            except Exception as exc:  # noqa: BLE001 - the service outlives one bad batch
+                self.log.exception("a batch failed")
+                client.send(
+                    {"op": "refused", "reason": f"the service failed: {type(exc).__name__}"}
+                )
         finally:
             client.close()
 
@@ -292,8 +309,13 @@ class Service:
             raise RequestError(f"unknown op {str(op)[:30]!r}")
         if request.get("code") != self.code:
             raise RequestError("the service runs another version of dlgrade; restart it")
-        if request.get("settings") != self.settings:
-            raise RequestError("the client's grading settings differ from the service's")
+        differ = settings_differences(self.settings, request.get("settings"))
+        if differ:
+            raise RequestError(
+                "the client's grading settings differ from the service's ("
+                + ", ".join(differ[:10])
+                + "); restart the service with them"
+            )
         jobs = parse_jobs(request.get("jobs"))
         workers = request.get("workers")
         if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:

@@ -41,7 +41,7 @@ class Running:
     def __init__(self, course, workers: int = 2, *args: str) -> None:
         self.course = course
         self.path = GradingService().socket_path(course.paths)
-        self.log = course.root / "serve.log"
+        self.log = course.root / f"serve-{time.monotonic_ns()}.log"
         cmd = [sys.executable, "-m", "dlgrade", "serve", f"--Autograder.workers={workers}"]
         cmd += [f"--CourseDirectory.root={course.root}", *args]
         with self.log.open("w") as out:
@@ -150,6 +150,13 @@ def test_the_service_refuses_what_it_should_not_grade_and_keeps_serving(served):
         assert reply["op"] == "refused" and reason in reply["reason"]
     assert service.ask(b"\xff\xff\xff\xffgarbage") == []
     assert service.ask({"op": "ping"}) == [{"op": "pong", "workers": 2, "blobs": []}]
+
+
+def test_a_second_service_does_not_take_over_the_socket(served):
+    course, service, _, _ = served
+    with pytest.raises(RuntimeError, match="already answers at"):
+        Running(course, 1)
+    assert service.ask({"op": "ping"})[0]["op"] == "pong"
 
 
 def test_the_socket_is_closed_to_other_users(served):
