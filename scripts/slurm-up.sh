@@ -2,10 +2,20 @@
 # A single-node SLURM cluster on this machine from Debian's packages: munge, slurmctld and
 # slurmd started directly (no systemd needed), slurm.conf generated from `slurmd -C`, and a
 # gres.conf when nvidia-smi sees GPUs. Idempotent; needs root. Waits until the node is idle.
+# SLURM_PLACEHOLDER_GPUS=N (only where nvidia-smi sees no GPU): a gpu GRES of N entries whose
+# File= are placeholder character devices ($SPOOL/placeholder-gpuI, /dev/null's numbers), so
+# that slurmctld schedules --gres=gpu jobs; no job gets a GPU. A count-only gpu (Count=, no
+# File=) cannot register in 22.05: slurmd drops file-less GPUs, slurmctld drains the node.
+# A change of the node line or its GRES restarts slurmctld and slurmd (reconfigure does not).
 set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "slurm-up needs root" >&2; exit 1; }
 ETC=${SLURM_ETC:-/etc/slurm}
 PARTITION=${SLURM_PARTITION:-grading}
+PLACEHOLDERS=${SLURM_PLACEHOLDER_GPUS:-0}
+[[ "$PLACEHOLDERS" =~ ^[0-9]+$ ]] || {
+  echo "SLURM_PLACEHOLDER_GPUS must be a number of GPUs, not '$PLACEHOLDERS'" >&2
+  exit 1
+}
 STATE=/var/spool/slurmctld SPOOL=/var/spool/slurmd LOGS=/var/log/slurm
 export DEBIAN_FRONTEND=noninteractive
 
@@ -38,15 +48,30 @@ gpus=0
 if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
   gpus=$(nvidia-smi -L | grep -c '^GPU ' || true)
 fi
+: >"$ETC/gres.conf.new"
+rm -f "$SPOOL"/placeholder-gpu*
 if ((gpus > 0)); then
-  gres_line="Gres=gpu:$gpus" gres_types="GresTypes=gpu"
-  : >"$ETC/gres.conf.new"
+  ((PLACEHOLDERS == 0)) || echo "slurm-up: $gpus GPU(s) here; SLURM_PLACEHOLDER_GPUS ignored" >&2
   for ((i = 0; i < gpus; i++)); do
     echo "NodeName=$host Name=gpu File=/dev/nvidia$i" >>"$ETC/gres.conf.new"
   done
+elif ((PLACEHOLDERS > 0)); then
+  gpus=$PLACEHOLDERS
+  echo "slurm-up: no GPU here; $gpus placeholder gpu GRES (scheduled, no device behind)" >&2
+  for ((i = 0; i < gpus; i++)); do
+    mknod -m 0444 "$SPOOL/placeholder-gpu$i" c 1 3
+    echo "NodeName=$host Name=gpu File=$SPOOL/placeholder-gpu$i" >>"$ETC/gres.conf.new"
+  done
+fi
+if ((gpus > 0)); then
+  gres_line="Gres=gpu:$gpus" gres_types="GresTypes=gpu"
+fi
+node_config() { grep -hE '^(GresTypes|NodeName)=' "$ETC/slurm.conf" "$ETC/gres.conf" 2>/dev/null || true; }
+before=$(node_config)
+if [ -s "$ETC/gres.conf.new" ]; then
   mv "$ETC/gres.conf.new" "$ETC/gres.conf"
 else
-  rm -f "$ETC/gres.conf"
+  rm -f "$ETC/gres.conf.new" "$ETC/gres.conf"
 fi
 
 cat >"$ETC/slurm.conf.new" <<CONF
@@ -84,6 +109,10 @@ PartitionName=$PARTITION Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 mv "$ETC/slurm.conf.new" "$ETC/slurm.conf"
 
+if [ "$(node_config)" != "$before" ] && pgrep -x 'slurmctld|slurmd' >/dev/null; then
+  echo "slurm-up: the node's configuration changed; restarting slurmctld and slurmd" >&2
+  bash "$(dirname "$0")/slurm-down.sh" slurmctld slurmd
+fi
 if pgrep -x slurmctld >/dev/null; then
   scontrol reconfigure
 else
@@ -101,4 +130,7 @@ for _ in $(seq 120); do
   sleep 0.5
 done
 sinfo -N -o "%N %t %c %m %G %P"
-[[ "$state" =~ ^(idle|mix|alloc)$ ]] || { echo "node $host is '$state', not idle" >&2; exit 1; }
+[[ "$state" =~ ^(idle|mix|alloc)$ ]] || {
+  echo "node $host is '$state', not idle: $(sinfo -h -N -n "$host" -o %E 2>/dev/null)" >&2
+  exit 1
+}

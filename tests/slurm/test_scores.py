@@ -2,55 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
-
-import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from tests.conftest import Course, make_course, score_summary
-from tests.slurm.conftest import autograde, manifests
+from tests.conftest import score_summary
+from tests.slurm.conftest import graded_both_ways, manifests
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 
-def _class(course: Course) -> list[str]:
-    """A small class: full marks, nothing done, one bug, a crash, no notebook at all."""
-    wrong_dim = course.notebook("reference")
-    wrong_dim.cells[
-        2
-    ].source = "def softmax(x, dim=-1):\n    e = x.exp()\n    return e / e.sum(dim=0, keepdim=True)"
-    crash = course.notebook("reference")
-    crash.cells.insert(3, nbformat.v4.new_code_cell("import os\nos._exit(3)"))
-    submissions = {
-        "ada_reference": course.notebook("reference"),
-        "bea_blank": course.notebook("blank"),
-        "cy_wrong_dim": wrong_dim,
-        "dan_crash": crash,
-        "eve_garbage": b"\x00 not a notebook",
-    }
-    for student, nb in submissions.items():
-        course.submit(student, nb)
-    return sorted(submissions)
-
-
 @pytest.fixture(scope="module")
 def graded(slurm_cluster):
-    local, cluster = make_course(), make_course()
-    try:
-        students = _class(local)
-        _class(cluster)
-        by_local = local.grade(workers=2)
-        proc = autograde(cluster, "--SlurmExecutor.max_parallel=2")
-        by_slurm = {
-            s: cluster.results(s)
-            for s in students
-            if cluster.paths.results(s, cluster.assignment).exists()
-        }
-        yield students, by_local, by_slurm, proc, cluster
-    finally:
-        shutil.rmtree(local.root, ignore_errors=True)
-        shutil.rmtree(cluster.root, ignore_errors=True)
+    with graded_both_ways("--SlurmExecutor.max_parallel=2") as g:
+        yield g.students, g.by_local, g.by_slurm, g.proc, g.cluster
 
 
 def test_every_submission_went_through_one_array(graded):
