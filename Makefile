@@ -63,7 +63,7 @@ $(VENV)/bin/configurable-http-proxy: | $(VENV)/.installed
 	bash scripts/hub-deps.sh --proxy $(VENV)
 
 test: setup proxy ## Run the test suite: unit, integrity, grader quality, reports (docker/e2e: own targets)
-	$(PY) -m pytest -q -m "not docker and not e2e and not gpu and not slurm" $(PYTEST_ARGS)
+	$(PY) -m pytest -q --durations=15 -m "not docker and not e2e and not gpu and not slurm" $(PYTEST_ARGS)
 
 test-fast: setup proxy ## Run the tests not marked slow
 	$(PY) -m pytest -q -m "not slow and not docker and not e2e" $(PYTEST_ARGS)
