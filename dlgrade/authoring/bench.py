@@ -273,14 +273,18 @@ def end_to_end(assignment: str, seconds: dict[int, float], function: dict) -> di
 
 
 def scaling(
-    paths: CoursePaths, assignment: str, sizes: list[int], one_worker: dict[str, float]
+    paths: CoursePaths,
+    assignment: str,
+    sizes: list[int],
+    one_worker: dict[str, float],
+    executor: str = "local",
 ) -> dict:
     """`dlgrade autograde` with 1 and 2 workers on each batch size (the one-worker runs
     of the end-to-end figures are reused where the size is the same)."""
     rows = []
     for n in sizes:
-        one = one_worker.get(str(n)) or autograde_seconds(paths, assignment, n, 1)
-        two = autograde_seconds(paths, assignment, n, 2)
+        one = one_worker.get(str(n)) or autograde_seconds(paths, assignment, n, 1, executor)
+        two = autograde_seconds(paths, assignment, n, 2, executor)
         rows.append(
             {"submissions": n, "seconds": {"1": one, "2": two}, "speedup": round(one / two, 2)}
         )

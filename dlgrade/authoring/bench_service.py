@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from dlgrade.authoring.bench import autograde_seconds
+from dlgrade.authoring.bench import autograde_seconds, scaling
 from dlgrade.grading.service import GradingService, ping
 from dlgrade.paths import CoursePaths
 
@@ -37,17 +37,12 @@ def run(paths: CoursePaths, assignment: str, sizes: list[int]) -> dict:
             time.sleep(0.1)
         start_s = round(time.monotonic() - started, 2)
         first = autograde_seconds(paths, assignment, WORKERS, WORKERS, "service")
-        rows = []
-        for n in sizes:
-            one = autograde_seconds(paths, assignment, n, 1, "service")
-            two = autograde_seconds(paths, assignment, n, WORKERS, "service")
-            rows.append({"submissions": n, "seconds": {"1": one, "2": two},
-                         "speedup": round(one / two, 2)})  # fmt: skip
+        out = scaling(paths, assignment, sizes, {}, "service")
     finally:
         service.send_signal(signal.SIGTERM)
         service.wait(120)
-    out = {"assignment": assignment, "service_start_s": start_s, "first_batch_s": first}
-    out["rows"] = rows
+    out |= {"service_start_s": start_s, "first_batch_s": first}
+    rows = out["rows"]
     if len(rows) >= 2:
         (n1, t1), (n2, t2) = ((r["submissions"], r["seconds"]["1"]) for r in rows[:2])
         marginal = (t2 - t1) / (n2 - n1)

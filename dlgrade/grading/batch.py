@@ -289,11 +289,6 @@ class GradingPool:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def _discard(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-
     def grade(
         self,
         paths: CoursePaths,
@@ -371,7 +366,7 @@ class GradingPool:
             if broken:
                 for job in running.values():
                     queue.insert(0, job)
-                self._discard()
+                self.close()
         return results
 
 

@@ -297,13 +297,12 @@ class LocalSandbox(SandboxBackend):
         zygote = self._zygotes.get(job.slot)
         if zygote is not None and not zygote.alive():
             zygote.stop()
-            zygote = None
-        if zygote is None or not zygote.ready:
-            zygote = self._await_zygote(zygote or self._spawn_zygote(job))
-            self._zygotes.pop(job.slot, None)
-            if zygote is None:
-                return self._launch_cold(job)
-            self._zygotes[job.slot] = zygote
+            del self._zygotes[job.slot]
+        self.prepare(job)
+        self.await_ready(job)
+        zygote = self._zygotes.get(job.slot)
+        if zygote is None:
+            return self._launch_cold(job)
         if zygote.jailed:
             self.allowlist(self._uid(job.slot)).refuse_exposed(job.hide)
         zygote.kill_leftovers()
